@@ -1,0 +1,46 @@
+"""The ``chainrule`` command line: one subcommand per module in this package.
+
+Each subcommand module has ``add_parser(subparsers)`` which registers its
+arguments and sets ``func``, the function that runs it and returns the exit
+status. Modules are imported only when the command line is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+SUBCOMMANDS = ("train_cmd", "evaluate_cmd", "explain_cmd")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chainrule",
+        description="Backpropagation you can see and check.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"chainrule.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"chainrule.cli.{name}":
+                raise
+            continue
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    status: int = args.func(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
