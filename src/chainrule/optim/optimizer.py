@@ -1,0 +1,141 @@
+"""The base class every optimizer shares: parameter groups, ``zero_grad``, ``step``.
+
+An optimizer keeps a list of *parameter groups*, each a dict with the key
+``"params"`` (a list of Tensors) and that group's hyperparameters (``"lr"``,
+...). A learning-rate scheduler changes ``group["lr"]`` between steps.
+
+``step()`` works on the NumPy arrays behind the Tensors (``p.data`` and
+``p.grad.data``) and updates ``p.data`` in place, so it never records a graph
+and keeps each parameter's dtype (float32 stays float32).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from chainrule.tensor import Tensor
+
+Array = NDArray[np.floating[Any]]
+ParamGroup = dict[str, Any]
+ParamsArg = Iterable["Tensor"] | Iterable[ParamGroup]
+
+
+class Optimizer:
+    """Base class: subclasses define ``_check(group)`` and ``_update(...)``.
+
+    ``_update(param, grad, state, group)`` receives the parameter's ndarray
+    (to update in place), its gradient's ndarray, the parameter's state dict
+    (empty on the first step) and its group's hyperparameters.
+    """
+
+    def __init__(self, params: ParamsArg, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict[int, dict[str, Any]] = {}
+        self.param_groups: list[ParamGroup] = []
+        if _is_tensor(params):
+            raise TypeError(
+                f"{self._name}: params must be an iterable of Tensors or of dicts, "
+                "got a single Tensor; wrap it in a list: [p]"
+            )
+        groups: list[Any] = list(params)
+        if not groups:
+            raise ValueError(f"{self._name}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    def add_param_group(self, group: ParamGroup) -> None:
+        """Add a dict ``{"params": [...], **hyperparameters}``; missing ones use the defaults."""
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{self._name}: a parameter group must be a dict with a 'params' key")
+        params = group["params"]
+        params = [params] if _is_tensor(params) else list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            data = getattr(p, "data", None)
+            if not isinstance(data, np.ndarray):
+                raise TypeError(
+                    f"{self._name}: parameter {i} is a {type(p).__name__}, not a Tensor"
+                )
+            if not np.issubdtype(data.dtype, np.floating):
+                raise TypeError(
+                    f"{self._name}: parameter {i} has dtype {data.dtype}; only floating "
+                    "point Tensors can be optimized"
+                )
+            if id(p) in seen:
+                raise ValueError(f"{self._name}: parameter {i} appears in more than one group")
+            seen.add(id(p))
+        new_group = {**self.defaults, **group, "params": params}
+        self._check(new_group)
+        self.param_groups.append(new_group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient: to None (default) or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.data[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return ``closure()`` if given.
+
+        ``closure``, if given, re-evaluates the model and returns the loss; it
+        runs before the update.
+        """
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = np.asarray(p.grad.data)
+                if grad.shape != p.data.shape:
+                    raise ValueError(
+                        f"{self._name}: a parameter of shape {p.data.shape} has a gradient "
+                        f"of shape {grad.shape}"
+                    )
+                self._update(p.data, grad, self.state.setdefault(id(p), {}), group)
+        return loss
+
+    def _check(self, group: ParamGroup) -> None:
+        """Raise ValueError for a hyperparameter out of range (``lr`` here)."""
+        check_at_least(self._name, "lr", group["lr"], 0.0)
+
+    def _update(self, param: Array, grad: Array, state: dict[str, Any], group: ParamGroup) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        lines = [f"{self._name} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines + [")"])
+
+
+def _is_tensor(obj: object) -> bool:
+    return isinstance(getattr(obj, "data", None), np.ndarray)
+
+
+def check_at_least(opt: str, name: str, value: float, low: float) -> None:
+    """ValueError unless ``value >= low`` (NaN fails too)."""
+    if not value >= low:
+        raise ValueError(f"{opt}: invalid {name}={value!r}; it must be >= {low:g}")
+
+
+def check_unit_interval(opt: str, name: str, value: float) -> None:
+    """ValueError unless ``0 <= value < 1``."""
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{opt}: invalid {name}={value!r}; it must be in [0, 1)")
