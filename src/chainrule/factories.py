@@ -1,0 +1,79 @@
+"""Ways to make tensors, and the random generator behind ``rand``/``randn``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .backend import xp
+from .tensor import Tensor
+
+_rng = xp.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator behind ``cr.rand``, ``cr.randn`` and layer initialisation."""
+    global _rng
+    _rng = xp.random.default_rng(seed)
+
+
+def generator() -> Any:
+    """The NumPy ``Generator`` chainrule draws from."""
+    return _rng
+
+
+def _shape(shape: tuple) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if not all(isinstance(n, (int, xp.integer)) and n >= 0 for n in shape):
+        raise ValueError(f"shape must be non-negative ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """A new tensor holding a copy of ``data`` (lists infer dtype like NumPy)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def zeros(*shape: Any, dtype: Any = xp.float64, requires_grad: bool = False) -> Tensor:
+    return Tensor(xp.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = xp.float64, requires_grad: bool = False) -> Tensor:
+    return Tensor(xp.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+
+
+def full(shape: Sequence[int] | int, value: float, dtype: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    shp = _shape((shape,) if isinstance(shape, int) else (tuple(shape),))
+    return Tensor(xp.full(shp, value, dtype=dtype), requires_grad=requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    arr = xp.arange(start, stop, step, dtype=dtype) if stop is not None else xp.arange(
+        start, dtype=dtype)
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = xp.float64,
+        requires_grad: bool = False) -> Tensor:
+    return Tensor(xp.eye(n, m, dtype=dtype), requires_grad=requires_grad)
+
+
+def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(xp.zeros_like(xp.asarray(t), dtype=dtype), requires_grad=requires_grad)
+
+
+def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(xp.ones_like(xp.asarray(t), dtype=dtype), requires_grad=requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = xp.float64, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1)."""
+    return Tensor(_rng.random(_shape(shape)).astype(dtype), requires_grad=requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = xp.float64, requires_grad: bool = False) -> Tensor:
+    """Standard normal."""
+    return Tensor(_rng.standard_normal(_shape(shape)).astype(dtype), requires_grad=requires_grad)

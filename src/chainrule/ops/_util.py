@@ -1,0 +1,44 @@
+"""Small helpers the derivative rules share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tensor import Tensor
+
+
+def raw(x: Any) -> Any:
+    """The array inside a Tensor (for masks and other non-differentiable pieces of a rule)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def lead(g: Any, out: Any) -> tuple[int, ...]:
+    """The leading batch axes ``g`` carries beyond the shape of ``out``."""
+    nd = out.ndim if hasattr(out, "ndim") else 0
+    return tuple(g.shape[: g.ndim - nd])
+
+
+def neg_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
+    """Axes counted from the end (so they still name the same axes under batch axes)."""
+    if axes is None:
+        return tuple(range(-ndim, 0))
+    return tuple(sorted(a - ndim if a >= 0 else a for a in axes))
+
+
+def norm_axes(axis: Any, ndim: int, where: str) -> tuple[int, ...]:
+    """``axis`` (None, int or tuple) as a sorted tuple of negative axes, checked."""
+    if axis is None:
+        return tuple(range(-ndim, 0))
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in items:
+        if not isinstance(a, (int,)) or isinstance(a, bool):
+            raise TypeError(f"{where}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise IndexError(
+                f"{where}: axis {a} is out of range for a tensor with {ndim} dimension(s)"
+            )
+        out.append(a - ndim if a >= 0 else a)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{where}: axis {axis!r} repeats an axis")
+    return tuple(sorted(out))

@@ -1,0 +1,72 @@
+"""Matrix product. For Y = A·B the vector-Jacobian products are the familiar
+dA = dY·Bᵀ and dB = Aᵀ·dY: no Jacobian is ever built."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import xp
+from ..errors import ShapeError
+from ..tensor import Op, Tensor, apply
+
+
+def _mm_rule_a(m: Any, g: Any, y: Any, a: Any, b: Any) -> Any:
+    # dA = dY · Bᵀ  (1-D operands are promoted to matrices and squeezed back)
+    g2 = g
+    if b.ndim == 1:
+        g2 = m.expand_dims(g2, -1)
+    if a.ndim == 1:
+        g2 = m.expand_dims(g2, -2)
+    b2 = b if b.ndim > 1 else m.expand_dims(b, -1)
+    da = m.matmul(g2, m.swapaxes(b2, -1, -2))
+    return m.reshape(da, da.shape[:-2] + (da.shape[-1],)) if a.ndim == 1 else da
+
+
+def _mm_rule_b(m: Any, g: Any, y: Any, a: Any, b: Any) -> Any:
+    # dB = Aᵀ · dY
+    g2 = g
+    if b.ndim == 1:
+        g2 = m.expand_dims(g2, -1)
+    if a.ndim == 1:
+        g2 = m.expand_dims(g2, -2)
+    a2 = a if a.ndim > 1 else m.expand_dims(a, 0)
+    db = m.matmul(m.swapaxes(a2, -1, -2), g2)
+    return m.reshape(db, db.shape[:-1]) if b.ndim == 1 else db
+
+
+def _mm_jvp(m: Any, ts: tuple, y: Any, a: Any, b: Any) -> Any:
+    # d(A·B) = dA·B + A·dB; vectors are promoted to matrices, then squeezed back
+    a2 = a if a.ndim > 1 else m.expand_dims(a, 0)
+    b2 = b if b.ndim > 1 else m.expand_dims(b, -1)
+    nd = max(a2.ndim, b2.ndim)
+    total = None
+    for i, (x, x2) in enumerate(((a, a2), (b, b2))):
+        t = ts[i]
+        if t is None:
+            continue
+        nb = t.ndim - x.ndim
+        if x.ndim == 1:
+            t = m.expand_dims(t, -2 if i == 0 else -1)
+        t = m.reshape(t, t.shape[:nb] + (1,) * (nd - x2.ndim) + tuple(x2.shape))
+        r = m.matmul(t, b2) if i == 0 else m.matmul(a2, t)
+        total = r if total is None else total + r
+    keep = ((total.shape[-2],) if a.ndim > 1 else ()) + ((total.shape[-1],) if b.ndim > 1 else ())
+    return m.reshape(total, total.shape[:-2] + keep)
+
+
+matmul_op = Op("matmul", xp.matmul, (_mm_rule_a, _mm_rule_b), _mm_jvp)
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with NumPy's rules: batched over leading axes, 1-D operands as vectors."""
+    sa = xp.shape(a.data if isinstance(a, Tensor) else a)
+    sb = xp.shape(b.data if isinstance(b, Tensor) else b)
+    if not sa or not sb:
+        raise ShapeError(f"matmul: operands must have at least 1 dimension, got {sa} and {sb}")
+    k_a = sa[-1]
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
+    if k_a != k_b:
+        raise ShapeError(
+            f"matmul: {sa} @ {sb}: the inner dimensions {k_a} and {k_b} differ"
+        )
+    return apply(matmul_op, a, b)

@@ -1,0 +1,169 @@
+"""Reductions. ``axes`` are stored counted from the end, so a rule still finds
+them when the gradient carries extra leading (batch) axes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import xp
+from ..tensor import Op, Tensor, apply
+from ._util import lead, norm_axes, raw
+
+
+def _expand(m: Any, g: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """Put the reduced axes back (as size 1) so ``g`` lines up with the input."""
+    return g if keepdims else m.expand_dims(g, axes)
+
+
+# sum: every input element feeds the sum with slope 1, so g is copied back out.
+sum_op = Op(
+    "sum",
+    lambda x, axes, keepdims: x.sum(axis=axes, keepdims=keepdims),
+    (lambda m, g, y, x, axes, keepdims: m.broadcast_to(
+        _expand(m, g, axes, keepdims), lead(g, y) + x.shape),),
+    lambda m, t, y, x, axes, keepdims: m.sum(t[0], axes, keepdims),
+)
+
+
+def _arg_weights(x: Any, y: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """1/k at each of the k places that attain the max (or min), 0 elsewhere."""
+    xr, yr = raw(x), raw(y)
+    hit = xr == (yr if keepdims else xp.expand_dims(yr, axes))
+    return hit / hit.sum(axis=axes, keepdims=True).astype(xr.dtype)
+
+
+def _extremum(name: str, forward: Any) -> Op:
+    # d max = the gradient goes to the arg-max (shared equally among ties)
+    return Op(
+        name,
+        lambda x, axes, keepdims: forward(x, axis=axes, keepdims=keepdims),
+        (lambda m, g, y, x, axes, keepdims: _expand(m, g, axes, keepdims)
+         * _arg_weights(x, y, axes, keepdims),),
+        lambda m, t, y, x, axes, keepdims: m.sum(
+            t[0] * _arg_weights(x, y, axes, keepdims), axes, keepdims),
+    )
+
+
+amax_op = _extremum("max", xp.max)
+amin_op = _extremum("min", xp.min)
+
+
+def _prod_others(x: Any, axes: tuple[int, ...]) -> Any:
+    """For each element, the product of the others along ``axes`` (zeros allowed)."""
+    moved = xp.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    flat = moved.reshape(moved.shape[: moved.ndim - len(axes)] + (-1,))
+    ones = xp.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], -1), -1)
+    right = xp.cumprod(xp.concatenate([ones, flat[..., :0:-1]], -1), -1)[..., ::-1]
+    return xp.moveaxis((left * right).reshape(moved.shape), tuple(range(-len(axes), 0)), axes)
+
+
+def _prod_rule(m: Any, g: Any, y: Any, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    # d prod / d xᵢ = the product of the other elements = prod / xᵢ when xᵢ ≠ 0
+    gk = _expand(m, g, axes, keepdims)
+    if (raw(x) != 0).all():
+        return gk * _expand(m, y, axes, keepdims) / x
+    return gk * _prod_others(raw(x), axes)  # with zeros: exact, but first order only
+
+
+prod_op = Op(
+    "prod",
+    lambda x, axes, keepdims: x.prod(axis=axes, keepdims=keepdims),
+    (_prod_rule,),
+    lambda m, t, y, x, axes, keepdims: m.sum(
+        t[0] * _prod_rule(m, m.ones_like(x), y, x, axes, True), axes, keepdims),
+)
+
+
+# ---------------------------------------------------------------- public functions
+def _reduce(op: Op, x: Any, axis: Any, keepdims: bool) -> Tensor:
+    nd = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
+    axes = norm_axes(axis, nd, op.name)
+    return apply(op, x, axes=axes, keepdims=keepdims)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Sum over ``axis`` (None: all)."""
+    return _reduce(sum_op, x, axis, keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis`` (None: all): the sum times 1/n."""
+    nd = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
+    axes = norm_axes(axis, nd, "mean")
+    shape = xp.shape(raw(x))
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    if n == 0:
+        raise ValueError(f"mean: the axes {axis!r} of a tensor of shape {shape} are empty")
+    return apply(sum_op, x, axes=axes, keepdims=keepdims) * (1.0 / n)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Maximum over ``axis``; the gradient is shared among tied maxima."""
+    _nonempty(x, "max")
+    return _reduce(amax_op, x, axis, keepdims)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Minimum over ``axis``; the gradient is shared among tied minima."""
+    _nonempty(x, "min")
+    return _reduce(amin_op, x, axis, keepdims)
+
+
+def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Product over ``axis``."""
+    return _reduce(prod_op, x, axis, keepdims)
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Variance over ``axis``: mean squared deviation, divided by n - ddof."""
+    nd = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
+    axes = norm_axes(axis, nd, "var")
+    n = 1
+    for a in axes:
+        n *= xp.shape(raw(x))[a]
+    if n - ddof <= 0:
+        raise ValueError(f"var: {n} element(s) with ddof={ddof} leave no degrees of freedom")
+    d = x - mean(x, axes, keepdims=True)
+    return sum(d * d, axes, keepdims) * (1.0 / (n - ddof))
+
+
+def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Standard deviation over ``axis``: the square root of ``var``."""
+    return var(x, axis, keepdims, ddof).sqrt()
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """log Σ exp(x) without overflow: max + log Σ exp(x - max).
+
+    The shift is a constant (detached); the result's gradient is softmax(x).
+    """
+    _nonempty(x, "logsumexp")
+    nd = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
+    axes = norm_axes(axis, nd, "logsumexp")
+    shift = xp.max(raw(x), axis=axes, keepdims=True)
+    shift = xp.where(xp.isfinite(shift), shift, 0)
+    s = sum((x - shift).exp(), axes, keepdims=True).log() + shift
+    return s if keepdims else s.reshape(tuple(n for i, n in enumerate(s.shape) if i - s.ndim
+                                              not in axes))
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    """exp(x) / Σ exp(x) along ``axis``, shifted by the (constant) max so it cannot overflow."""
+    _nonempty(x, "softmax")
+    nd = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
+    axes = norm_axes(axis, nd, "softmax")
+    e = (x - xp.max(raw(x), axis=axes, keepdims=True)).exp()
+    return e / sum(e, axes, keepdims=True)
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``axis``."""
+    return x - logsumexp(x, axis, keepdims=True)
+
+
+def _nonempty(x: Any, where: str) -> None:
+    if xp.size(raw(x)) == 0:
+        raise ValueError(f"{where}: the tensor is empty (shape {xp.shape(raw(x))})")

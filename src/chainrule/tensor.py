@@ -1,0 +1,710 @@
+"""The tensor engine: ``Tensor``, the primitive-op record ``Op``, and the two sweeps.
+
+A Tensor is also its own graph node. One made by an op remembers the op
+(``_op``), the op's inputs (``_parents``) and the op's parameters (``_ctx``);
+a leaf has ``_op is None``. Nothing points from an input to its consumers and
+no op keeps its output, so a graph is a tree of plain references that
+reference counting frees as soon as the user drops its root.
+
+Reverse mode (``backprop``) walks the graph once from the root with the
+shared ``graph.toposort`` and calls each op's vector-Jacobian product rule;
+no Jacobian is ever formed. Forward mode (``jvp``) carries tangents along
+while the forward computation runs, through each op's Jacobian-vector
+product rule. Both kinds of rule are written once, against an array
+namespace ``m``: NumPy arrays in the fast first-order path, Tensors when the
+derivative itself must be differentiable (``create_graph=True``, nested
+transforms).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from . import backend
+from .backend import xp
+from .errors import GraphError, ShapeError
+from .graph import toposort
+
+# --------------------------------------------------------------------------- modes
+
+_GRAD_ENABLED = True  # record graphs?
+_ACTIVE_LEVELS: list[int] = []  # forward-mode sweeps now running, innermost last
+_LEVEL_IDS = itertools.count(1)
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations on tensors that require grad are recorded."""
+    return _GRAD_ENABLED
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager and decorator that switches graph recording on or off."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._before: list[bool] = []
+
+    def __enter__(self) -> None:
+        global _GRAD_ENABLED
+        self._before.append(_GRAD_ENABLED)
+        _GRAD_ENABLED = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        global _GRAD_ENABLED
+        _GRAD_ENABLED = self._before.pop()
+
+
+def no_grad() -> _GradMode:
+    """Stop recording: ``with cr.no_grad(): ...`` or ``@cr.no_grad()``."""
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Record again inside a ``no_grad`` block; also a decorator."""
+    return _GradMode(True)
+
+
+def set_grad_enabled(enabled: bool) -> _GradMode:
+    return _GradMode(enabled)
+
+
+# --------------------------------------------------------------------------- ops
+
+Rule = Callable[..., Any]
+
+
+class Op:
+    """A differentiable primitive: forward on arrays, and its derivative rules.
+
+    ``forward(*arrays, **params)`` computes the output array. ``vjps[i](m, g,
+    out, *inputs, **params)`` is the vector-Jacobian product for input ``i``
+    (``None``: not differentiable in that input); ``g`` may carry extra
+    leading (batch) axes, so rules address axes from the end, and the engine
+    sums a result back to the input's shape (un-broadcasting) in one place.
+    ``jvp(m, tangents, out, *inputs, **params)`` pushes input tangents
+    forward (``None`` for an input without one). Elementwise ops need no
+    ``jvp``: their Jacobian is diagonal, so the VJP rule applied to a tangent
+    is the JVP.
+    """
+
+    __slots__ = ("name", "forward", "vjps", "jvp", "elementwise", "batchable")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., Any],
+        vjps: Sequence[Rule | None] | Rule,
+        jvp: Rule | None = None,
+        *,
+        elementwise: bool = False,
+        batchable: bool = True,
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.jvp = jvp
+        self.elementwise = elementwise
+        self.batchable = batchable
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+    def differentiable(self, i: int) -> bool:
+        return callable(self.vjps) or self.vjps[i] is not None
+
+    def vjp_all(
+        self, m: Any, g: Any, out: Any, inputs: tuple, params: Any, needed: Sequence[bool]
+    ) -> list[Any]:
+        """The gradient for each needed input (``None`` elsewhere)."""
+        vjps = self.vjps
+        if callable(vjps):  # variadic op: one rule taking the input's index
+            return [
+                vjps(i, m, g, out, *inputs, **params) if need else None
+                for i, need in enumerate(needed)
+            ]
+        return [
+            vjps[i](m, g, out, *inputs, **params) if need and vjps[i] is not None else None
+            for i, need in enumerate(needed)
+        ]
+
+    def tangent(self, m: Any, tangents: tuple, out: Any, inputs: tuple, params: Any) -> Any:
+        """The output's tangent given the inputs' tangents (``None`` = zero)."""
+        if self.jvp is not None:
+            return self.jvp(m, tangents, out, *inputs, **params)
+        total = None
+        for i, t in enumerate(tangents):
+            if t is None or not self.differentiable(i):
+                continue
+            x = inputs[i]
+            lead = t.ndim - _ndim(x)
+            if lead and _ndim(x) < _ndim(out):  # line the tangent up with the output's axes
+                t = m.reshape(t, t.shape[:lead] + (1,) * (_ndim(out) - _ndim(x)) + x.shape)
+            term = self.vjp_all(m, t, out, inputs, params, [j == i for j in range(len(inputs))])[i]
+            total = term if total is None else total + term
+        return total
+
+
+def _ndim(x: Any) -> int:
+    return x.ndim if hasattr(x, "ndim") else 0
+
+
+# --------------------------------------------------------------------------- tensor
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed.
+
+    >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_op", "_parents", "_ctx", "_extra", "__weakref__")
+    __array_ufunc__ = None  # NumPy hands mixed expressions to Tensor's reflected operators
+    __hash__ = object.__hash__  # identity: == is elementwise
+
+    data: Any
+    grad: Tensor | None
+    requires_grad: bool
+    _op: Op | None
+    _parents: tuple | None
+    _ctx: Any
+    _extra: dict | None
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        arr = _to_array(data, dtype, "tensor")
+        if requires_grad and arr.dtype.kind not in "fc":
+            raise TypeError(
+                f"tensor: only floating-point tensors can require grad, got dtype {arr.dtype}; "
+                "pass dtype=float64 (or float32) or float data"
+            )
+        self.data = arr
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._op = None
+        self._parents = ()
+        self._ctx = None
+        self._extra = None
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape  # type: ignore[no-any-return]
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim  # type: ignore[no-any-return]
+
+    @property
+    def size(self) -> int:
+        return self.data.size  # type: ignore[no-any-return]
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._op is None
+
+    @property
+    def grad_fn(self) -> Op | None:
+        """The op that made this tensor (``None`` for a leaf)."""
+        return self._op
+
+    @property
+    def label(self) -> str | None:
+        """An optional name, shown by ``cr.viz`` and ``cr.explain``."""
+        return self._extra.get("label") if self._extra else None
+
+    @label.setter
+    def label(self, value: str | None) -> None:
+        self._extras()["label"] = value
+
+    def _extras(self) -> dict:
+        if self._extra is None:
+            self._extra = {}
+        return self._extra
+
+    def numpy(self) -> Any:
+        """The data as an ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only a tensor with one element converts to a Python number, "
+                f"this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only an integer tensor with one element is an index, not {self!r}")
+        return int(self.data)
+
+    def any(self) -> bool:
+        return bool(self.data.any())
+
+    def all(self) -> bool:
+        return bool(self.data.all())
+
+    def __repr__(self) -> str:
+        body = xp.array2string(self.data, separator=", ", prefix="tensor(", threshold=200)
+        extras = []
+        if self.data.dtype != xp.float64 and not (
+            self.data.dtype == xp.int64 or self.data.dtype == xp.bool_
+        ):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._op is not None:
+            extras.append(f"grad_fn=<{self._op.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ----------------------------------------------------------------- graph
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (no grad, no history)."""
+        return _leaf(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            raise GraphError(
+                "requires_grad_: only a leaf tensor's flag can change; "
+                "use .detach().requires_grad_() for a new leaf"
+            )
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"requires_grad_: only floating-point tensors can require grad, "
+                f"this one is {self.data.dtype}"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``fn(grad)`` when this tensor's gradient is computed; it may return a new one.
+
+        Returns a function that removes the hook.
+        """
+        if not self.requires_grad:
+            raise GraphError("register_hook: this tensor does not require grad")
+        hooks = self._extras().setdefault("hooks", [])
+        hooks.append(fn)
+        return lambda: hooks.remove(fn) if fn in hooks else None
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's ``.grad`` after ``backward()``."""
+        if not self.requires_grad:
+            raise GraphError("retain_grad: this tensor does not require grad")
+        if self._op is not None:
+            self._extras()["retain"] = True
+
+    def backward(
+        self, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """Backpropagate from this tensor, accumulating into each leaf's ``.grad``.
+
+        A non-scalar tensor needs ``gradient`` (the vector of the
+        vector-Jacobian product). The graph's buffers are freed afterwards
+        unless ``retain_graph``; ``create_graph`` records the backward pass
+        so the gradients can be differentiated again.
+        """
+        if not self.requires_grad:
+            raise GraphError(
+                "backward: this tensor does not require grad, so it has no graph; "
+                "create the inputs with requires_grad=True"
+            )
+        seed = _seed(self, gradient, "backward")
+        backprop(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+
+    # ----------------------------------------------------------------- indexing
+    def __getitem__(self, index: Any) -> Tensor:
+        from .ops import shape
+
+        return shape.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad and _GRAD_ENABLED:
+            raise GraphError(
+                "setitem: in-place assignment into a tensor that requires grad would corrupt "
+                "its gradient; build a new tensor (cr.where, cr.concatenate) or assign under "
+                "cr.no_grad()"
+            )
+        self.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
+
+
+def _leaf(data: Any, requires_grad: bool = False) -> Tensor:
+    """A Tensor around an existing array, without checks or copies (engine use)."""
+    t = Tensor.__new__(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = requires_grad
+    t._op = None
+    t._parents = ()
+    t._ctx = None
+    t._extra = None
+    return t
+
+
+def _to_array(data: Any, dtype: Any, where: str) -> Any:
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        arr = xp.array(data, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{where}: cannot make a tensor from {type(data).__name__} ({exc}); "
+            "pass numbers, nested lists of numbers, or an ndarray"
+        ) from None
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(
+            f"{where}: cannot make a tensor of dtype {arr.dtype} from {type(data).__name__}; "
+            "pass numbers, nested lists of numbers, or an ndarray"
+        )
+    return arr
+
+
+def _plain_index(index: Any) -> Any:
+    """Turn Tensors and lists inside an index into arrays NumPy understands."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return xp.asarray(index)
+    return index
+
+
+def _seed(root: Tensor, gradient: Any, where: str) -> Any:
+    if gradient is None:
+        if root.data.size != 1:
+            raise GraphError(
+                f"{where}: the output has shape {root.shape}, so there is no single gradient "
+                "to start from; pass gradient= an array of that shape (the vector of the "
+                "vector-Jacobian product), or reduce first, e.g. y.sum().backward()"
+            )
+        return xp.ones_like(root.data)
+    g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
+    if g.shape != root.shape:
+        raise ShapeError(
+            f"{where}: gradient has shape {g.shape} but the output has shape {root.shape}; "
+            "they must match"
+        )
+    return g.astype(root.data.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- forward
+
+
+def apply(op: Op, *args: Any, **params: Any) -> Tensor:
+    """Run ``op`` on ``args`` (Tensors or constants) and record it if needed."""
+    arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+    try:
+        out = op.forward(*arrays, **params)
+    except ValueError as exc:
+        shapes = ", ".join(str(xp.shape(a)) for a in arrays)
+        raise ShapeError(f"{op.name}: inputs of shapes {shapes} do not fit: {exc}") from None
+    if type(out) is not backend.ndarray:
+        out = xp.asarray(out)
+    t = Tensor.__new__(Tensor)
+    t.data = out
+    t.grad = None
+    t._extra = None
+    if _GRAD_ENABLED and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        t.requires_grad = True
+        t._op = op
+        t._parents = args
+        t._ctx = params
+    else:
+        t.requires_grad = False
+        t._op = None
+        t._parents = ()
+        t._ctx = None
+    if _ACTIVE_LEVELS:
+        _push_tangents(op, args, params, t)
+    return t
+
+
+# --------------------------------------------------------------------------- forward mode
+# Each running forward sweep (``jvp``) has a level. A tensor's tangent for a
+# level is a Tensor that may itself carry tangents of outer (lower) levels, as
+# nested dual numbers do; computing a tangent at level L therefore sees every
+# primal with the tangents of levels >= L stripped away.
+
+
+def tangent_of(t: Any, level: int) -> Tensor | None:
+    if not isinstance(t, Tensor) or not t._extra:
+        return None
+    tangents = t._extra.get("tangents")
+    return tangents.get(level) if tangents else None
+
+
+def set_tangent(t: Tensor, level: int, tangent: Tensor) -> None:
+    t._extras().setdefault("tangents", {})[level] = tangent
+
+
+def _levels_of(t: Any) -> list[int]:
+    if not isinstance(t, Tensor) or not t._extra:
+        return []
+    tangents = t._extra.get("tangents")
+    return [lv for lv in tangents if lv in _ACTIVE_LEVELS] if tangents else []
+
+
+def _below(t: Any, level: int) -> Any:
+    """``t`` as seen from ``level``: the same value, tangents of levels >= ``level`` removed."""
+    if not any(lv >= level for lv in _levels_of(t)):
+        return t
+    from .ops.shape import identity
+
+    with no_grad() if not t.requires_grad else contextlib.nullcontext():
+        s = apply_without_tangents(identity, t)
+    for lv, tan in t._extra["tangents"].items():  # type: ignore[index]
+        if lv < level:
+            set_tangent(s, lv, tan)
+    return s
+
+
+def apply_without_tangents(op: Op, *args: Any, **params: Any) -> Tensor:
+    levels = _ACTIVE_LEVELS[:]
+    _ACTIVE_LEVELS.clear()
+    try:
+        return apply(op, *args, **params)
+    finally:
+        _ACTIVE_LEVELS.extend(levels)
+
+
+def _push_tangents(op: Op, args: tuple, params: Any, out: Tensor) -> None:
+    levels = sorted({lv for a in args for lv in _levels_of(a)})
+    if not levels:
+        return
+    from .ops import tensor_math
+
+    for level in levels:
+        tangents = tuple(tangent_of(a, level) for a in args)
+        if all(t is None for t in tangents):
+            continue
+        inputs = tuple(_below(a, level) for a in args)
+        result = op.tangent(tensor_math, tangents, _below(out, level), inputs, params)
+        if result is None:
+            continue
+        if not isinstance(result, Tensor):
+            result = _leaf(xp.asarray(result))
+        set_tangent(out, level, result)
+
+
+@contextlib.contextmanager
+def forward_level() -> Iterator[int]:
+    """Open a new forward-mode level for the duration of a ``jvp``."""
+    level = next(_LEVEL_IDS)
+    _ACTIVE_LEVELS.append(level)
+    try:
+        yield level
+    finally:
+        _ACTIVE_LEVELS.remove(level)
+
+
+# --------------------------------------------------------------------------- reverse mode
+
+
+def _freed(t: Tensor) -> GraphError:
+    return GraphError(
+        f"backward: the graph through this {t._op.name if t._op else 'tensor'} node was freed "
+        "by an earlier backward(); pass retain_graph=True to the first backward() to go "
+        "through it again"
+    )
+
+
+def backprop(
+    root: Tensor,
+    seed: Any,
+    *,
+    inputs: Sequence[Tensor] | None = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+) -> list[Any] | None:
+    """The reverse sweep: propagate ``seed`` (d root) back through the graph.
+
+    With ``inputs=None`` gradients accumulate into the ``.grad`` of every leaf
+    that requires grad. With ``inputs``, the sweep stops at those tensors,
+    leaves every ``.grad`` alone and returns their gradients (``None`` where
+    the root does not depend on one). ``seed`` may carry leading batch axes:
+    then every gradient carries them too (one sweep, many cotangents).
+    """
+    stop = set(inputs) if inputs is not None else None
+
+    def parents(t: Tensor) -> list[Tensor]:
+        if stop is not None and t in stop:
+            return []
+        ps = t._parents
+        if ps is None:
+            raise _freed(t)
+        return [p for p in ps if isinstance(p, Tensor) and p.requires_grad]
+
+    order = toposort(root, parents)
+    useful: set | None = None
+    if stop is not None:  # only nodes on a path to an input need their rules run
+        useful = set()
+        for t in order:
+            if t in stop or any(p in useful for p in parents(t)):
+                useful.add(t)
+
+    m: Any
+    if create_graph:
+        from .ops import tensor_math as m
+
+        seed = seed if isinstance(seed, Tensor) else _leaf(seed)
+    else:
+        m = backend
+        seed = seed.data if isinstance(seed, Tensor) else seed
+    grads: dict[Tensor, Any] = {root: seed}
+    results: dict[Tensor, Any] = {}
+    claimed: set[int] = {id(seed)}
+    mode = enable_grad() if create_graph else no_grad()
+    with mode:
+        for node in reversed(order):
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            if node._extra:
+                g = _run_hooks(node, g, create_graph)
+            if stop is not None and node in stop:
+                results[node] = g
+                continue
+            op = node._op
+            if op is None:
+                if stop is None:
+                    _accumulate(node, g, create_graph, claimed)
+                continue
+            ps = node._parents
+            if ps is None:
+                raise _freed(node)
+            needed = [
+                isinstance(p, Tensor) and p.requires_grad and (useful is None or p in useful)
+                for p in ps
+            ]
+            if create_graph:
+                out, ins = node, ps
+            else:
+                out = node.data
+                ins = tuple(p.data if isinstance(p, Tensor) else p for p in ps)
+            nb = g.ndim - node.data.ndim
+            if nb and not op.batchable:
+                pgrads = _vjp_slices(op, m, g, out, ins, node._ctx, needed, nb)
+            else:
+                pgrads = op.vjp_all(m, g, out, ins, node._ctx, needed)
+            for p, need, gp in zip(ps, needed, pgrads):
+                if not need or gp is None:
+                    continue
+                target = g.shape[:nb] + p.data.shape if nb else p.data.shape
+                if gp.shape != target:
+                    gp = _unbroadcast(m, gp, target, op, p)
+                if gp.dtype != p.data.dtype:
+                    gp = gp.astype(p.data.dtype)
+                prev = grads.get(p)
+                grads[p] = gp if prev is None else prev + gp
+            if node._extra and node._extra.get("retain"):
+                _store_retained(node, g, create_graph)
+            if not retain_graph:
+                node._parents = None
+                node._ctx = None
+    if inputs is None:
+        return None
+    return [results.get(t) for t in inputs]
+
+
+def _unbroadcast(m: Any, gp: Any, target: tuple, op: Op, p: Tensor) -> Any:
+    try:
+        return m.sum_to(gp, target)
+    except ValueError:
+        raise ShapeError(
+            f"{op.name}: the gradient rule returned shape {gp.shape}, which does not reduce "
+            f"to the input's shape {p.shape}"
+        ) from None
+
+
+def _vjp_slices(
+    op: Op, m: Any, g: Any, out: Any, ins: tuple, params: Any, needed: list, nb: int
+) -> list[Any]:
+    """Run a rule that knows no batch axes once per cotangent, then stack the results."""
+    flat = m.reshape(g, (-1,) + g.shape[nb:])
+    rows = [op.vjp_all(m, flat[k], out, ins, params, needed) for k in range(flat.shape[0])]
+    stacked = []
+    for i, need in enumerate(needed):
+        if not need or rows[0][i] is None:
+            stacked.append(None)
+            continue
+        parts = [m.reshape(r[i], (1,) + tuple(r[i].shape)) for r in rows]
+        full = m.concatenate(parts, 0)
+        stacked.append(m.reshape(full, g.shape[:nb] + tuple(full.shape[1:])))
+    return stacked
+
+
+def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
+    for hook in (node._extra or {}).get("hooks", ()):
+        gt = g if isinstance(g, Tensor) else _leaf(g)
+        new = hook(gt)
+        if new is not None:
+            new_data = new.data if isinstance(new, Tensor) else xp.asarray(new)
+            if new_data.shape != gt.shape:
+                raise ShapeError(
+                    f"hook: returned a gradient of shape {new_data.shape}, expected {gt.shape}"
+                )
+            g = new if create_graph and isinstance(new, Tensor) else new_data
+            if create_graph and not isinstance(g, Tensor):
+                g = _leaf(g)
+    return g
+
+
+def _accumulate(leaf: Tensor, g: Any, create_graph: bool, claimed: set[int]) -> None:
+    """Add ``g`` into a leaf's ``.grad`` (copying any array another tensor may share)."""
+    if create_graph:
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    current = leaf.grad
+    if current is None:
+        if id(g) in claimed or g.base is not None or not g.flags.writeable:
+            g = g.copy()
+        claimed.add(id(g))
+        leaf.grad = _leaf(g)
+    elif current._op is None and current.data.shape == g.shape and current.data.flags.writeable:
+        current.data += g
+    else:
+        leaf.grad = _leaf(current.data + g)
+
+
+def _store_retained(node: Tensor, g: Any, create_graph: bool) -> None:
+    gt = g if isinstance(g, Tensor) else _leaf(g.copy())
+    node.grad = gt if node.grad is None else node.grad + gt
