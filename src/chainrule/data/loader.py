@@ -212,9 +212,7 @@ def train_test_split(
     else:
         labels = _as_array(stratify)
         if len(labels) != n:
-            raise ValueError(
-                f"train_test_split: stratify has {len(labels)} labels for {n} samples"
-            )
+            raise ValueError(f"train_test_split: stratify has {len(labels)} labels for {n} samples")
         classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
         # largest-remainder rounding: per-class shares that add up to n_test
         share = n_test * counts / n
