@@ -65,6 +65,9 @@ from .ops.shape import (
     transpose,
     unsqueeze,
 )
+from .func import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .function import Context, Function
+from .gradcheck import gradcheck, gradgradcheck
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 float32 = _xp.float32
@@ -73,6 +76,8 @@ float64 = _xp.float64
 __version__ = "0.1.0"
 
 __all__ = [
+    "Context", "Function", "grad", "gradcheck", "gradgradcheck", "hessian", "jacfwd",
+    "jacrev", "jvp", "value_and_grad", "vjp",
     "ChainruleError", "GradcheckError", "GraphError", "ShapeError", "Tensor",
     "abs", "arange", "broadcast_to", "clip", "concatenate", "cos", "enable_grad", "erf",
     "exp", "expand", "eye", "flatten", "float32", "float64", "fold2d", "full",

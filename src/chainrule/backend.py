@@ -65,16 +65,21 @@ def amin(a: Array, axis: int | tuple[int, ...] | None = None, keepdims: bool = F
     return a.min(axis=axis, keepdims=keepdims)
 
 
-def sum_to(a: Array, shape: tuple[int, ...]) -> Array:
-    """Sum ``a`` down to ``shape``: the adjoint of broadcasting ``shape`` up to ``a.shape``."""
-    if a.shape == shape:
+def sum_to(a: Array, shape: tuple[int, ...], keep: int = 0) -> Array:
+    """Sum ``a`` down to ``shape``: the adjoint of broadcasting ``shape`` up to ``a.shape``.
+
+    The first ``keep`` axes of ``a`` are batch axes and stay as they are.
+    """
+    target = a.shape[:keep] + tuple(shape)
+    if a.shape == target:
         return a
-    lead = a.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and a.shape[lead + i] != 1
+    extra = a.ndim - len(target)
+    start = keep + extra
+    axes = tuple(range(keep, start)) + tuple(
+        start + i for i, n in enumerate(shape) if n == 1 and a.shape[start + i] != 1
     )
     out = a.sum(axis=axes, keepdims=True) if axes else a
-    return out.reshape(shape)
+    return out.reshape(target)
 
 
 _erf_ufunc = numpy.frompyfunc(math.erf, 1, 1)

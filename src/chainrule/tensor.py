@@ -630,7 +630,7 @@ def backprop(
                     continue
                 target = g.shape[:nb] + p.data.shape if nb else p.data.shape
                 if gp.shape != target:
-                    gp = _unbroadcast(m, gp, target, op, p)
+                    gp = _unbroadcast(m, gp, nb, op, p)
                 if gp.dtype != p.data.dtype:
                     gp = gp.astype(p.data.dtype)
                 prev = grads.get(p)
@@ -645,9 +645,9 @@ def backprop(
     return [results.get(t) for t in inputs]
 
 
-def _unbroadcast(m: Any, gp: Any, target: tuple, op: Op, p: Tensor) -> Any:
+def _unbroadcast(m: Any, gp: Any, nb: int, op: Op, p: Tensor) -> Any:
     try:
-        return m.sum_to(gp, target)
+        return m.sum_to(gp, p.data.shape, nb)
     except ValueError:
         raise ShapeError(
             f"{op.name}: the gradient rule returned shape {gp.shape}, which does not reduce "

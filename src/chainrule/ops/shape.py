@@ -54,16 +54,18 @@ def _align(m: Any, t: Any, small: Any, ndim: int) -> Any:
 broadcast_op = Op(  # copies of each element: their gradients add up (sum back to shape)
     "broadcast_to",
     lambda x, shape: xp.broadcast_to(x, shape),
-    (lambda m, g, y, x, shape: m.sum_to(g, lead(g, y) + x.shape),),
+    (lambda m, g, y, x, shape: m.sum_to(g, x.shape, len(lead(g, y))),),
     lambda m, t, y, x, shape: m.broadcast_to(
         _align(m, t[0], x, len(shape)), lead(t[0], x) + shape),
 )
 
-sum_to_op = Op(  # the adjoint of broadcasting
+sum_to_op = Op(  # the adjoint of broadcasting; the first ``keep`` axes are left alone
     "sum_to",
-    lambda x, shape: backend.sum_to(x, shape),
-    (lambda m, g, y, x, shape: m.broadcast_to(_align(m, g, y, x.ndim), lead(g, y) + x.shape),),
-    lambda m, t, y, x, shape: m.sum_to(t[0], lead(t[0], x) + shape),
+    lambda x, shape, keep: backend.sum_to(x, shape, keep),
+    (lambda m, g, y, x, shape, keep: m.broadcast_to(m.reshape(
+        g, lead(g, y) + x.shape[:keep] + (1,) * (x.ndim - y.ndim) + y.shape[keep:]),
+        lead(g, y) + x.shape),),
+    lambda m, t, y, x, shape, keep: m.sum_to(t[0], shape, len(lead(t[0], x)) + keep),
 )
 
 astype_op = Op(
@@ -208,9 +210,10 @@ def expand(x: Any, *shape: Any) -> Tensor:
     return broadcast_to(x, full)
 
 
-def sum_to(x: Any, shape: Sequence[int]) -> Tensor:
-    """Sum ``x`` down to ``shape`` (the adjoint of ``broadcast_to``)."""
-    return apply(sum_to_op, x, shape=tuple(shape))
+def sum_to(x: Any, shape: Sequence[int], keep: int = 0) -> Tensor:
+    """Sum ``x`` down to ``shape`` (the adjoint of ``broadcast_to``); the first ``keep``
+    axes of ``x`` are kept as they are."""
+    return apply(sum_to_op, x, shape=tuple(shape), keep=keep)
 
 
 def squeeze(x: Any, axis: Any = None) -> Tensor:

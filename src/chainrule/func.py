@@ -1,0 +1,336 @@
+"""Function transforms, JAX / ``torch.func`` style, built on two primitives:
+the reverse sweep (vector-Jacobian products) and the forward sweep
+(Jacobian-vector products). They compose to any depth: a transform called
+inside another records its own derivative so the outer one can go through it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .backend import xp
+from .errors import GraphError, ShapeError
+from .tensor import (
+    _ACTIVE_LEVELS,
+    Tensor,
+    _leaf,
+    apply,
+    backprop,
+    enable_grad,
+    forward_level,
+    set_tangent,
+    tangent_of,
+)
+
+_DEPTH = [0]  # how many transforms are running (inner ones must record their derivatives)
+
+Argnums = int | Sequence[int]
+
+
+def _argnums(argnums: Argnums, nargs: int, where: str) -> tuple[int, ...]:
+    items = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not items or not all(isinstance(a, int) and not isinstance(a, bool) for a in items):
+        raise TypeError(f"{where}: argnums must be an int or a tuple of ints, got {argnums!r}")
+    norm = []
+    for a in items:
+        if not -nargs <= a < nargs:
+            raise ValueError(
+                f"{where}: argnums={argnums!r} but the function was called with {nargs} "
+                f"positional argument(s)"
+            )
+        norm.append(a % nargs)
+    if len(set(norm)) != len(norm):
+        raise ValueError(f"{where}: argnums={argnums!r} names an argument twice")
+    return tuple(norm)
+
+
+def _as_input(x: Any, where: str, i: int) -> Tensor:
+    """A fresh graph input standing for ``x`` (connected to ``x``'s own history, if any)."""
+    if isinstance(x, Tensor):
+        if x.dtype.kind != "f":
+            raise TypeError(
+                f"{where}: argument {i} has dtype {x.dtype}; differentiate with respect to "
+                "floating-point inputs"
+            )
+        if x.requires_grad or x._extra:
+            from .ops.shape import identity
+
+            with enable_grad():
+                t = apply(identity, x)
+            t.requires_grad = True
+            return t
+        return _leaf(x.data, requires_grad=True)
+    arr = xp.asarray(x)
+    if arr.dtype.kind not in "f":
+        if arr.dtype.kind in "iub":
+            raise TypeError(
+                f"{where}: argument {i} has dtype {arr.dtype}; differentiate with respect to "
+                "floating-point inputs (e.g. pass 2.0, not 2)"
+            )
+        raise TypeError(f"{where}: argument {i} is a {type(x).__name__}, not an array or tensor")
+    return _leaf(arr, requires_grad=True)
+
+
+def _nested(args: Sequence[Any]) -> bool:
+    """Must this transform record its derivative (because something will differentiate it)?"""
+    return _DEPTH[0] > 1 or bool(_ACTIVE_LEVELS) or any(
+        isinstance(a, Tensor) and a.requires_grad for a in args
+    )
+
+
+def _call(f: Callable[..., Any], args: list[Any], where: str) -> Tensor:
+    with enable_grad():
+        out = f(*args)
+    if not isinstance(out, Tensor):
+        if isinstance(out, (int, float)) or hasattr(out, "shape"):
+            return _leaf(xp.asarray(out))
+        raise TypeError(f"{where}: the function must return a Tensor, got {type(out).__name__}")
+    return out
+
+
+def _zeros_for(x: Tensor, lead: tuple[int, ...] = ()) -> Tensor:
+    return _leaf(xp.zeros(lead + x.shape, dtype=x.dtype))
+
+
+def _transform(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def run(*a: Any, **k: Any) -> Any:
+        _DEPTH[0] += 1
+        try:
+            return fn(*a, **k)
+        finally:
+            _DEPTH[0] -= 1
+
+    return run
+
+
+def _pack(results: list[Any], argnums: Argnums) -> Any:
+    return results[0] if isinstance(argnums, int) else tuple(results)
+
+
+# ---------------------------------------------------------------- reverse mode
+def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """``f``'s value and its gradient with respect to the ``argnums`` arguments.
+
+    ``f`` must return a scalar. The gradient has the shape of its argument
+    (a tuple of them when ``argnums`` is a tuple).
+    """
+
+    @_transform
+    def wrapped(*args: Any) -> tuple[Tensor, Any]:
+        nums = _argnums(argnums, len(args), "grad")
+        nested = _nested(args)
+        call = list(args)
+        for i in nums:
+            call[i] = _as_input(args[i], "grad", i)
+        out = _call(f, call, "grad")
+        if out.size != 1:
+            raise ShapeError(
+                f"grad: the function must return a scalar, but returned shape {out.shape}; "
+                "use cr.jacrev / cr.jacfwd for a Jacobian, or cr.vjp with a cotangent"
+            )
+        inputs = [call[i] for i in nums]
+        grads: list[Any] = [None] * len(nums)
+        if out.requires_grad:
+            seed = xp.ones_like(out.data)
+            grads = backprop(out, seed, inputs=inputs, retain_graph=nested,
+                             create_graph=nested) or grads
+        result = [
+            _wrap(g) if g is not None else _zeros_for(x) for g, x in zip(grads, inputs)
+        ]
+        value = out if nested else out.detach()
+        return value, _pack(result, argnums)
+
+    return wrapped
+
+
+def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``.
+
+    >>> cr.grad(lambda x: (x ** 3).sum())(cr.tensor([2.0]))
+    tensor([12.])
+    """
+    vg = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def wrapped(*args: Any) -> Any:
+        return vg(*args)[1]
+
+    return wrapped
+
+
+def _wrap(g: Any) -> Tensor:
+    return g if isinstance(g, Tensor) else _leaf(g)
+
+
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Tensor, Callable[..., tuple]]:
+    """``f(*primals)`` and a function mapping a cotangent ``v`` (shaped like the output)
+    to ``v · J`` for each primal: one reverse sweep per call, no Jacobian formed."""
+    _DEPTH[0] += 1
+    try:
+        nested = _nested(primals)
+        call = [_as_input(p, "vjp", i) for i, p in enumerate(primals)]
+        out = _call(f, call, "vjp")
+    finally:
+        _DEPTH[0] -= 1
+
+    def vjp_fn(cotangent: Any) -> tuple[Tensor, ...]:
+        v = cotangent.data if isinstance(cotangent, Tensor) and not nested else cotangent
+        shape = v.shape if hasattr(v, "shape") else xp.shape(v)
+        if tuple(shape) != out.shape:
+            raise ShapeError(
+                f"vjp: the cotangent has shape {tuple(shape)} but the output has shape "
+                f"{out.shape}; they must match"
+            )
+        if not out.requires_grad:
+            return tuple(_zeros_for(x) for x in call)
+        seed = v if isinstance(v, Tensor) else xp.asarray(v, dtype=out.dtype)
+        grads = backprop(out, seed, inputs=call, retain_graph=True, create_graph=nested)
+        return tuple(_wrap(g) if g is not None else _zeros_for(x)
+                     for g, x in zip(grads or [], call))
+
+    return (out if nested else out.detach()), vjp_fn
+
+
+@_transform
+def _jacrev_at(f: Callable[..., Any], argnums: Argnums, args: tuple) -> Any:
+    nums = _argnums(argnums, len(args), "jacrev")
+    nested = _nested(args)
+    call = list(args)
+    for i in nums:
+        call[i] = _as_input(args[i], "jacrev", i)
+    out = _call(f, call, "jacrev")
+    inputs = [call[i] for i in nums]
+    n = out.size
+    results = []
+    if out.requires_grad:
+        seed = xp.eye(n, dtype=out.dtype).reshape((n,) + out.shape)  # every row at once
+        grads = backprop(out, seed, inputs=inputs, retain_graph=nested, create_graph=nested)
+    else:
+        grads = [None] * len(inputs)
+    for g, x in zip(grads or [], inputs):
+        g = _wrap(g) if g is not None else _zeros_for(x, (n,))
+        results.append(g.reshape(out.shape + x.shape))
+    return _pack(results, argnums)
+
+
+def jacrev(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """The Jacobian of ``f`` by reverse mode, shape ``out.shape + in.shape``.
+
+    All rows are computed in one reverse sweep (the cotangents are stacked
+    along a leading batch axis), not one sweep per output element.
+    """
+
+    @functools.wraps(f)
+    def wrapped(*args: Any) -> Any:
+        return _jacrev_at(f, argnums, args)
+
+    return wrapped
+
+
+# ---------------------------------------------------------------- forward mode
+def _with_tangents(args: Sequence[Any], nums: Sequence[int], tangents: Sequence[Any],
+                   level: int, where: str) -> list[Any]:
+    call = list(args)
+    for i, t in zip(nums, tangents):
+        x = _as_input(args[i], where, i)
+        x.requires_grad = isinstance(args[i], Tensor) and args[i].requires_grad
+        td = t if isinstance(t, Tensor) else _leaf(xp.asarray(t, dtype=x.dtype))
+        if td.dtype != x.dtype:
+            td = td.astype(x.dtype)
+        set_tangent(x, level, td)
+        call[i] = x
+    return call
+
+
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
+        ) -> tuple[Tensor, Tensor]:
+    """``f(*primals)`` and the Jacobian-vector product ``J · tangents``, in one forward
+    sweep that carries the tangents along (no backward pass)."""
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples (one entry per argument)")
+    if len(primals) != len(tangents):
+        raise ValueError(
+            f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); give one each"
+        )
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        ps, ts = xp.shape(p.data if isinstance(p, Tensor) else p), xp.shape(
+            t.data if isinstance(t, Tensor) else t)
+        if ps != ts:
+            raise ShapeError(
+                f"jvp: tangent {i} has shape {ts} but its primal has shape {ps}; they must match"
+            )
+    _DEPTH[0] += 1
+    try:
+        with forward_level() as level:
+            call = _with_tangents(primals, range(len(primals)), tangents, level, "jvp")
+            out = _call(f, call, "jvp")
+            t_out = tangent_of(out, level)
+    finally:
+        _DEPTH[0] -= 1
+    if t_out is None:
+        t_out = _zeros_for(out)
+    nested = _nested(primals)
+    if not nested:
+        return out.detach(), t_out.detach()
+    return out, t_out
+
+
+@_transform
+def _jacfwd_at(f: Callable[..., Any], argnums: Argnums, args: tuple) -> Any:
+    nums = _argnums(argnums, len(args), "jacfwd")
+    shapes = []
+    for i in nums:
+        x = args[i]
+        shapes.append(tuple(xp.shape(x.data if isinstance(x, Tensor) else x)))
+    sizes = [int(xp.prod(s, dtype=int)) for s in shapes]
+    total = sum(sizes)
+    basis = []  # one sweep: tangent k is the k-th unit vector across all the inputs
+    start = 0
+    for s, n in zip(shapes, sizes):
+        dtype = xp.asarray(args[nums[len(basis)]].data if isinstance(
+            args[nums[len(basis)]], Tensor) else args[nums[len(basis)]]).dtype
+        block = xp.zeros((total, n), dtype=dtype if dtype.kind == "f" else xp.float64)
+        block[start : start + n] = xp.eye(n, dtype=block.dtype)
+        basis.append(_leaf(block.reshape((total,) + s)))
+        start += n
+    with forward_level() as level:
+        call = _with_tangents(args, nums, basis, level, "jacfwd")
+        out = _call(f, call, "jacfwd")
+        t_out = tangent_of(out, level)
+    if t_out is None:
+        t_out = _leaf(xp.zeros((total,) + out.shape, dtype=out.dtype))
+    # t_out is (inputs..., outputs...): move the output axes first
+    flat = t_out.reshape(total, out.size)
+    jac = flat.T
+    results, start = [], 0
+    for s, n in zip(shapes, sizes):
+        results.append(jac[:, start : start + n].reshape(out.shape + s))
+        start += n
+    if not _nested(args):
+        results = [r.detach() for r in results]
+    return _pack(results, argnums)
+
+
+def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """The Jacobian of ``f`` by forward mode, shape ``out.shape + in.shape``.
+
+    All columns are computed in one forward sweep (the unit tangents are
+    stacked along a leading batch axis), not one sweep per input element.
+    """
+
+    @functools.wraps(f)
+    def wrapped(*args: Any) -> Any:
+        return _jacfwd_at(f, argnums, args)
+
+    return wrapped
+
+
+def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """The Hessian of scalar ``f``: forward mode over reverse mode, ``jacfwd(jacrev(f))``."""
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+__all__ = ["grad", "hessian", "jacfwd", "jacrev", "jvp", "value_and_grad", "vjp", "GraphError"]
