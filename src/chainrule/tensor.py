@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 from . import backend
@@ -90,7 +91,7 @@ class Op:
     is the JVP.
     """
 
-    __slots__ = ("name", "forward", "vjps", "jvp", "elementwise", "batchable")
+    __slots__ = ("name", "forward", "vjps", "jvp", "elementwise", "batchable", "plain")
 
     def __init__(
         self,
@@ -108,6 +109,8 @@ class Op:
         self.jvp = jvp
         self.elementwise = elementwise
         self.batchable = batchable
+        # plain: one rule per input, called directly by the sweep (no vjp_all override)
+        self.plain = not callable(vjps) and type(self).vjp_all is Op.vjp_all
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -163,7 +166,13 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_op", "_parents", "_ctx", "_extra", "__weakref__")
+    # _op, _parents (the inputs as given), _ctx (the op's parameters) describe how the
+    # tensor was made; _inputs (their arrays), _needs (which need a gradient) and
+    # _edges (those inputs) are set for recorded nodes only, to keep the sweep lean.
+    __slots__ = (
+        "data", "grad", "requires_grad", "_op", "_parents", "_ctx", "_extra",
+        "_inputs", "_needs", "_edges", "__weakref__",
+    )
     __array_ufunc__ = None  # NumPy hands mixed expressions to Tensor's reflected operators
     __hash__ = object.__hash__  # identity: == is elementwise
 
@@ -174,6 +183,9 @@ class Tensor:
     _parents: tuple | None
     _ctx: Any
     _extra: dict | None
+    _inputs: tuple | None
+    _needs: tuple
+    _edges: Any
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         arr = _to_array(data, dtype, "tensor")
@@ -189,6 +201,7 @@ class Tensor:
         self._parents = ()
         self._ctx = None
         self._extra = None
+        self._edges = ()
 
     # ----------------------------------------------------------------- attributes
     @property
@@ -376,6 +389,7 @@ def _leaf(data: Any, requires_grad: bool = False) -> Tensor:
     t._parents = ()
     t._ctx = None
     t._extra = None
+    t._edges = ()
     return t
 
 
@@ -429,33 +443,94 @@ def _seed(root: Tensor, gradient: Any, where: str) -> Any:
 # --------------------------------------------------------------------------- forward
 
 
+_NO_PARAMS: dict[str, Any] = {}
+
+
 def apply(op: Op, *args: Any, **params: Any) -> Tensor:
     """Run ``op`` on ``args`` (Tensors or constants) and record it if needed."""
-    arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+    arrays = []
+    needs = []
+    for a in args:
+        if isinstance(a, Tensor):
+            arrays.append(a.data)
+            needs.append(a.requires_grad)
+        else:
+            arrays.append(a)
+            needs.append(False)
     try:
         out = op.forward(*arrays, **params)
-    except ValueError as exc:
-        shapes = ", ".join(str(xp.shape(a)) for a in arrays)
-        raise ShapeError(f"{op.name}: inputs of shapes {shapes} do not fit: {exc}") from None
-    if type(out) is not backend.ndarray:
+    except (ValueError, TypeError) as exc:
+        raise _forward_error(op, arrays, exc) from None
+    return _record(op, args, tuple(arrays), tuple(needs), params or _NO_PARAMS, out)
+
+
+def apply1(op: Op, x: Tensor) -> Tensor:
+    """``apply`` for one Tensor input and no parameters (the common unary case)."""
+    xd = x.data
+    try:
+        out = op.forward(xd)
+    except (ValueError, TypeError) as exc:
+        raise _forward_error(op, [xd], exc) from None
+    return _record(op, (x,), (xd,), (x.requires_grad,), _NO_PARAMS, out)
+
+
+def apply2(op: Op, a: Any, b: Any) -> Tensor:
+    """``apply`` for two inputs and no parameters (the common binary case)."""
+    if isinstance(a, Tensor):
+        ad, ra = a.data, a.requires_grad
+    else:
+        ad, ra = a, False
+    if isinstance(b, Tensor):
+        bd, rb = b.data, b.requires_grad
+    else:
+        bd, rb = b, False
+    try:
+        out = op.forward(ad, bd)
+    except (ValueError, TypeError) as exc:
+        raise _forward_error(op, [ad, bd], exc) from None
+    return _record(op, (a, b), (ad, bd), (ra, rb), _NO_PARAMS, out)
+
+
+_ndarray = backend.ndarray
+
+
+def _record(op: Op, args: tuple, arrays: tuple, needs: tuple, params: Any, out: Any) -> Tensor:
+    if type(out) is not _ndarray:
         out = xp.asarray(out)
     t = Tensor.__new__(Tensor)
     t.data = out
     t.grad = None
     t._extra = None
-    if _GRAD_ENABLED and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+    if _GRAD_ENABLED and True in needs:
         t.requires_grad = True
         t._op = op
         t._parents = args
         t._ctx = params
+        t._inputs = arrays
+        t._needs = needs
+        if len(needs) == 1 or False not in needs:
+            t._edges = args
+        elif len(needs) == 2:
+            t._edges = (args[0],) if needs[0] else (args[1],)
+        else:
+            t._edges = tuple(a for a, n in zip(args, needs) if n)
     else:
         t.requires_grad = False
         t._op = None
         t._parents = ()
         t._ctx = None
+        t._edges = ()
     if _ACTIVE_LEVELS:
         _push_tangents(op, args, params, t)
     return t
+
+
+def _forward_error(op: Op, arrays: Sequence[Any], exc: Exception) -> Exception:
+    if isinstance(exc, ValueError):
+        shapes = ", ".join(str(xp.shape(a)) for a in arrays)
+        return ShapeError(f"{op.name}: inputs of shapes {shapes} do not fit: {exc}")
+    kinds = ", ".join(type(a).__name__ for a in arrays)
+    return TypeError(f"{op.name}: cannot apply to inputs of type {kinds}: {exc}")
 
 
 # --------------------------------------------------------------------------- forward mode
@@ -539,12 +614,20 @@ def forward_level() -> Iterator[int]:
 # --------------------------------------------------------------------------- reverse mode
 
 
-def _freed(t: Tensor) -> GraphError:
-    return GraphError(
-        f"backward: the graph through this {t._op.name if t._op else 'tensor'} node was freed "
-        "by an earlier backward(); pass retain_graph=True to the first backward() to go "
-        "through it again"
-    )
+class _Freed:
+    """Stands in for the inputs of a node whose graph was freed: touching it explains."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise GraphError(
+            "backward: part of this graph was freed by an earlier backward(); pass "
+            "retain_graph=True to the first backward() to go through it again"
+        )
+
+
+_FREED: Any = _Freed()
+
+
+_edges_of = attrgetter("_edges")
 
 
 def backprop(
@@ -564,21 +647,18 @@ def backprop(
     then every gradient carries them too (one sweep, many cotangents).
     """
     stop = set(inputs) if inputs is not None else None
-
-    def parents(t: Tensor) -> list[Tensor]:
-        if stop is not None and t in stop:
-            return []
-        ps = t._parents
-        if ps is None:
-            raise _freed(t)
-        return [p for p in ps if isinstance(p, Tensor) and p.requires_grad]
-
-    order = toposort(root, parents)
     useful: set | None = None
-    if stop is not None:  # only nodes on a path to an input need their rules run
-        useful = set()
+    if stop is None:
+        order = toposort(root, _edges_of)
+    else:
+
+        def edges(t: Tensor) -> Any:
+            return () if t in stop else t._edges
+
+        order = toposort(root, edges)
+        useful = set()  # only nodes on a path to an input need their rules run
         for t in order:
-            if t in stop or any(p in useful for p in parents(t)):
+            if t in stop or any(p in useful for p in edges(t)):
                 useful.add(t)
 
     m: Any
@@ -590,54 +670,67 @@ def backprop(
         m = backend
         seed = seed.data if isinstance(seed, Tensor) else seed
     grads: dict[Tensor, Any] = {root: seed}
+    pop = grads.pop
     results: dict[Tensor, Any] = {}
     claimed: set[int] = {id(seed)}
-    mode = enable_grad() if create_graph else no_grad()
-    with mode:
+    has_stop = stop is not None
+    with enable_grad() if create_graph else no_grad():
         for node in reversed(order):
-            g = grads.pop(node, None)
+            g = pop(node, None)
             if g is None:
                 continue
-            if node._extra:
+            extra = node._extra
+            if extra:
                 g = _run_hooks(node, g, create_graph)
-            if stop is not None and node in stop:
+            if has_stop and node in stop:  # type: ignore[operator]
                 results[node] = g
                 continue
             op = node._op
             if op is None:
-                if stop is None:
+                if not has_stop:
                     _accumulate(node, g, create_graph, claimed)
                 continue
-            ps = node._parents
-            if ps is None:
-                raise _freed(node)
-            needed = [
-                isinstance(p, Tensor) and p.requires_grad and (useful is None or p in useful)
-                for p in ps
-            ]
+            parents = node._parents
+            needs = node._needs
+            if useful is not None:
+                needs = tuple(n and p in useful for p, n in zip(parents, needs))
             if create_graph:
-                out, ins = node, ps
+                out, ins = node, parents
             else:
-                out = node.data
-                ins = tuple(p.data if isinstance(p, Tensor) else p for p in ps)
+                out, ins = node.data, node._inputs
+            params = node._ctx
             nb = g.ndim - node.data.ndim
-            if nb and not op.batchable:
-                pgrads = _vjp_slices(op, m, g, out, ins, node._ctx, needed, nb)
+            direct = op.plain and (not nb or op.batchable)
+            if direct:  # call each input's rule right here
+                items = op.vjps
+            elif nb and not op.batchable:
+                items = _vjp_slices(op, m, g, out, ins, params, needs, nb)
             else:
-                pgrads = op.vjp_all(m, g, out, ins, node._ctx, needed)
-            for p, need, gp in zip(ps, needed, pgrads):
-                if not need or gp is None:
+                items = op.vjp_all(m, g, out, ins, params, needs)
+            for p, need, item in zip(parents, needs, items):  # type: ignore[call-overload]
+                if not need:
                     continue
-                target = g.shape[:nb] + p.data.shape if nb else p.data.shape
-                if gp.shape != target:
-                    gp = _unbroadcast(m, gp, nb, op, p)
-                if gp.dtype != p.data.dtype:
-                    gp = gp.astype(p.data.dtype)
+                if not direct:
+                    gp = item
+                    if gp is None:
+                        continue
+                elif params is _NO_PARAMS:
+                    gp = item(m, g, out, *ins)
+                else:
+                    gp = item(m, g, out, *ins, **params)
+                pd = p.data
+                # (equal ndim and size mean equal shape here: gp is pd broadcast, or pd)
+                if nb or gp.ndim != pd.ndim or gp.size != pd.size:
+                    if gp.shape[nb:] != pd.shape:
+                        gp = _unbroadcast(m, gp, nb, op, p)
+                if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
+                    gp = gp.astype(pd.dtype)
                 prev = grads.get(p)
                 grads[p] = gp if prev is None else prev + gp
-            if node._extra and node._extra.get("retain"):
+            if extra and extra.get("retain"):
                 _store_retained(node, g, create_graph)
             if not retain_graph:
+                node._edges = node._inputs = _FREED
                 node._parents = None
                 node._ctx = None
     if inputs is None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import backend
 from ..backend import xp
-from ..tensor import Op, Tensor, apply
+from ..tensor import Op, Tensor, apply, apply1, apply2
 from ._util import raw
 
 _2_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -107,6 +107,8 @@ def _check(x: Any, where: str) -> None:
 
 def _fn(op: Op) -> Any:
     def f(x: Any) -> Tensor:
+        if isinstance(x, Tensor):
+            return apply1(op, x)
         _check(x, op.name)
         return apply(op, x)
 
@@ -149,9 +151,9 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 
 def maximum_(a: Any, b: Any) -> Tensor:
     """Elementwise maximum; on a tie each side gets half the gradient."""
-    return apply(maximum, a, b)
+    return apply2(maximum, a, b)
 
 
 def minimum_(a: Any, b: Any) -> Tensor:
     """Elementwise minimum; on a tie each side gets half the gradient."""
-    return apply(minimum, a, b)
+    return apply2(minimum, a, b)
