@@ -7,7 +7,7 @@ from typing import Any
 
 from ..backend import xp
 from ..errors import ShapeError
-from ..tensor import Op, Tensor, apply
+from ..tensor import Op, Tensor, apply2
 
 
 def _mm_rule_a(m: Any, g: Any, y: Any, a: Any, b: Any) -> Any:
@@ -59,14 +59,15 @@ matmul_op = Op("matmul", xp.matmul, (_mm_rule_a, _mm_rule_b), _mm_jvp)
 
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy's rules: batched over leading axes, 1-D operands as vectors."""
-    sa = xp.shape(a.data if isinstance(a, Tensor) else a)
-    sb = xp.shape(b.data if isinstance(b, Tensor) else b)
-    if not sa or not sb:
-        raise ShapeError(f"matmul: operands must have at least 1 dimension, got {sa} and {sb}")
-    k_a = sa[-1]
-    k_b = sb[0] if len(sb) == 1 else sb[-2]
-    if k_a != k_b:
-        raise ShapeError(
-            f"matmul: {sa} @ {sb}: the inner dimensions {k_a} and {k_b} differ"
-        )
-    return apply(matmul_op, a, b)
+    try:
+        return apply2(matmul_op, a, b)
+    except ShapeError:
+        sa = xp.shape(a.data if isinstance(a, Tensor) else a)
+        sb = xp.shape(b.data if isinstance(b, Tensor) else b)
+        if not sa or not sb:
+            why = "operands must have at least 1 dimension"
+        elif sa[-1] != (sb[0] if len(sb) == 1 else sb[-2]):
+            why = f"the inner dimensions {sa[-1]} and {sb[0] if len(sb) == 1 else sb[-2]} differ"
+        else:
+            why = "the batch dimensions do not broadcast"
+        raise ShapeError(f"matmul: {sa} @ {sb}: {why}") from None

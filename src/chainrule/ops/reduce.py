@@ -25,6 +25,15 @@ sum_op = Op(
 )
 
 
+mean_op = Op(  # the mean: every element's slope is 1/n
+    "mean",
+    lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims),
+    (lambda m, g, y, x, axes, keepdims: m.broadcast_to(
+        _expand(m, g, axes, keepdims) * (y.size / x.size), lead(g, y) + x.shape),),
+    lambda m, t, y, x, axes, keepdims: m.sum(t[0], axes, keepdims) * (y.size / x.size),
+)
+
+
 def _arg_weights(x: Any, y: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     """1/k at each of the k places that attain the max (or min), 0 elsewhere."""
     xr, yr = raw(x), raw(y)
@@ -70,8 +79,9 @@ prod_op = Op(
     "prod",
     lambda x, axes, keepdims: x.prod(axis=axes, keepdims=keepdims),
     (_prod_rule,),
+    # d prod = Σ (∂ prod / ∂ xᵢ) · ẋᵢ: the VJP rule with g = 1 gives the ∂ prod / ∂ xᵢ
     lambda m, t, y, x, axes, keepdims: m.sum(
-        t[0] * _prod_rule(m, m.ones_like(x), y, x, axes, True), axes, keepdims),
+        t[0] * _prod_rule(m, m.ones_like(y), y, x, axes, keepdims), axes, keepdims),
 )
 
 
@@ -97,7 +107,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
         n *= shape[a]
     if n == 0:
         raise ValueError(f"mean: the axes {axis!r} of a tensor of shape {shape} are empty")
-    return apply(sum_op, x, axes=axes, keepdims=keepdims) * (1.0 / n)
+    return apply(mean_op, x, axes=axes, keepdims=keepdims)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
