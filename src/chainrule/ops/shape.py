@@ -87,10 +87,46 @@ getitem_op = Op(  # selection: the gradient is scattered back (repeats accumulat
         g, lead(g, y) + x.shape, _batched(index, len(lead(g, y)))),),
     lambda m, t, y, x, index: t[0][_batched(index, len(lead(t[0], x)))],
 )
-# Advanced indices split by a slice move to the front in NumPy, so batch axes
-# cannot simply be prepended: this variant runs its rule once per batch row.
+
+
+# Advanced (array) indices split by a slice or an int move to the front in
+# NumPy, so batch axes prepended to the index do not stay in front: they land
+# after the advanced-index axes. The variants below move them back (for a
+# gradient or a tangent that carries batch axes) and away again (before
+# scattering batched values).
+
+
+def _advanced_ndim(index: tuple) -> int:
+    """How many axes the (broadcast) array indices make; a boolean mask makes one."""
+    shapes = [(int(i.sum()),) if i.dtype == bool else i.shape
+              for i in index if isinstance(i, backend.ndarray)]
+    return len(xp.broadcast_shapes(*shapes))
+
+
+def _take_split(m: Any, v: Any, index: tuple, nb: int) -> Any:
+    """``v[index]`` on the last axes of ``v``, its ``nb`` batch axes kept in front."""
+    r = v[_batched(index, nb)]
+    if not nb:
+        return r
+    a = _advanced_ndim(index)
+    return m.transpose(r, tuple(range(a, a + nb)) + tuple(range(a)) + tuple(range(a + nb, r.ndim)))
+
+
+def _put_split(m: Any, v: Any, shape: tuple, index: tuple, nb: int) -> Any:
+    """``index_add`` of ``v`` (``nb`` batch axes, then the shape ``x[index]`` has)."""
+    if not nb:
+        return m.index_add(v, shape, index)
+    a = _advanced_ndim(index)
+    pre = tuple(v.shape[:nb])
+    v = m.transpose(v, tuple(range(nb, nb + a)) + tuple(range(nb)) + tuple(range(nb + a, v.ndim)))
+    return m.index_add(v, pre + shape, _batched(index, nb))
+
+
 getitem_split_op = Op(
-    "getitem", getitem_op.forward, getitem_op.vjps, getitem_op.jvp, batchable=False
+    "getitem",
+    getitem_op.forward,
+    (lambda m, g, y, x, index: _put_split(m, g, x.shape, index, len(lead(g, y))),),
+    lambda m, t, y, x, index: _take_split(m, t[0], index, len(lead(t[0], x))),
 )
 
 index_add_op = Op(  # zeros with values added at index: the adjoint of getitem
@@ -99,6 +135,12 @@ index_add_op = Op(  # zeros with values added at index: the adjoint of getitem
     (lambda m, g, y, v, shape, index: g[_batched(index, len(lead(g, y)))],),
     lambda m, t, y, v, shape, index: m.index_add(
         t[0], lead(t[0], v) + shape, _batched(index, len(lead(t[0], v)))),
+)
+index_add_split_op = Op(
+    "index_add",
+    index_add_op.forward,
+    (lambda m, g, y, v, shape, index: _take_split(m, g, index, len(lead(g, y))),),
+    lambda m, t, y, v, shape, index: _put_split(m, t[0], shape, index, len(lead(t[0], v))),
 )
 
 
@@ -277,8 +319,14 @@ def _normalize_index(index: Any, shape: tuple[int, ...]) -> tuple:
 
 
 def _splits_advanced(index: tuple) -> bool:
-    """True when array indices are separated by something else (NumPy then moves them first)."""
-    pos = [k for k, i in enumerate(index) if isinstance(i, backend.ndarray)]
+    """True when array indices are separated by something else (NumPy then moves them first).
+
+    Next to an array, an int is an advanced index too: ``x[arr, :, 0]`` is split.
+    """
+    if not any(isinstance(i, backend.ndarray) for i in index):
+        return False
+    pos = [k for k, i in enumerate(index)
+           if isinstance(i, (backend.ndarray, int, xp.integer)) and not isinstance(i, bool)]
     return builtins.len(pos) > 1 and pos[-1] - pos[0] + 1 != builtins.len(pos)
 
 
@@ -297,7 +345,8 @@ def getitem(x: Any, index: Any) -> Tensor:
 
 def index_add(values: Any, shape: Sequence[int], index: Any) -> Tensor:
     """Zeros of ``shape`` with ``values`` added at ``index`` (repeats accumulate)."""
-    return apply(index_add_op, values, shape=tuple(shape), index=index)
+    op = index_add_split_op if _splits_advanced(index) else index_add_op
+    return apply(op, values, shape=tuple(shape), index=index)
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
