@@ -1,8 +1,8 @@
 """The tensor engine: ``Tensor``, the primitive-op record ``Op``, and the two sweeps.
 
-A Tensor is also its own graph node. One made by an op remembers the op
-(``_op``), the op's inputs (``_parents``) and the op's parameters (``_ctx``);
-a leaf has ``_op is None``. Nothing points from an input to its consumers and
+A Tensor is also its own graph node. One made by an op remembers (in
+``_node``) the op, its inputs and their arrays, which inputs need a gradient,
+and the op's parameters; a leaf has ``_node is None``. Nothing points from an input to its consumers and
 no op keeps its output, so a graph is a tree of plain references that
 reference counting frees as soon as the user drops its root.
 
@@ -166,26 +166,19 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    # _op, _parents (the inputs as given), _ctx (the op's parameters) describe how the
-    # tensor was made; _inputs (their arrays), _needs (which need a gradient) and
-    # _edges (those inputs) are set for recorded nodes only, to keep the sweep lean.
-    __slots__ = (
-        "data", "grad", "requires_grad", "_op", "_parents", "_ctx", "_extra",
-        "_inputs", "_needs", "_edges", "__weakref__",
-    )
+    # _node is None for a leaf, else how the tensor was made, as one tuple
+    # (op, inputs as given, their arrays, which need a gradient, op parameters);
+    # _edges are the inputs that need a gradient (what the traversal follows).
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_edges", "_extra", "__weakref__")
     __array_ufunc__ = None  # NumPy hands mixed expressions to Tensor's reflected operators
     __hash__ = object.__hash__  # identity: == is elementwise
 
     data: Any
     grad: Tensor | None
     requires_grad: bool
-    _op: Op | None
-    _parents: tuple | None
-    _ctx: Any
-    _extra: dict | None
-    _inputs: tuple | None
-    _needs: tuple
+    _node: tuple | None
     _edges: Any
+    _extra: dict | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         arr = _to_array(data, dtype, "tensor")
@@ -197,11 +190,9 @@ class Tensor:
         self.data = arr
         self.grad = None
         self.requires_grad = bool(requires_grad)
-        self._op = None
-        self._parents = ()
-        self._ctx = None
-        self._extra = None
+        self._node = None
         self._edges = ()
+        self._extra = None
 
     # ----------------------------------------------------------------- attributes
     @property
@@ -222,7 +213,22 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self._op is None
+        return self._node is None
+
+    @property
+    def _op(self) -> Op | None:
+        """The op that made this tensor, or None for a leaf."""
+        return self._node[0] if self._node is not None else None
+
+    @property
+    def _parents(self) -> tuple | None:
+        """The op's inputs as given (None once backward() has freed them)."""
+        return self._node[1] if self._node is not None else ()
+
+    @property
+    def _ctx(self) -> Any:
+        """The op's parameters."""
+        return self._node[4] if self._node is not None else None
 
     @property
     def grad_fn(self) -> Op | None:
@@ -385,11 +391,9 @@ def _leaf(data: Any, requires_grad: bool = False) -> Tensor:
     t.data = data
     t.grad = None
     t.requires_grad = requires_grad
-    t._op = None
-    t._parents = ()
-    t._ctx = None
-    t._extra = None
+    t._node = None
     t._edges = ()
+    t._extra = None
     return t
 
 
@@ -503,11 +507,7 @@ def _record(op: Op, args: tuple, arrays: tuple, needs: tuple, params: Any, out: 
     t._extra = None
     if _GRAD_ENABLED and True in needs:
         t.requires_grad = True
-        t._op = op
-        t._parents = args
-        t._ctx = params
-        t._inputs = arrays
-        t._needs = needs
+        t._node = (op, args, arrays, needs, params)
         if len(needs) == 1 or False not in needs:
             t._edges = args
         elif len(needs) == 2:
@@ -516,9 +516,7 @@ def _record(op: Op, args: tuple, arrays: tuple, needs: tuple, params: Any, out: 
             t._edges = tuple(a for a, n in zip(args, needs) if n)
     else:
         t.requires_grad = False
-        t._op = None
-        t._parents = ()
-        t._ctx = None
+        t._node = None
         t._edges = ()
     if _ACTIVE_LEVELS:
         _push_tangents(op, args, params, t)
@@ -685,20 +683,18 @@ def backprop(
             if has_stop and node in stop:  # type: ignore[operator]
                 results[node] = g
                 continue
-            op = node._op
-            if op is None:
+            record = node._node
+            if record is None:
                 if not has_stop:
                     _accumulate(node, g, create_graph, claimed)
                 continue
-            parents = node._parents
-            needs = node._needs
+            op, parents, ins, needs, params = record
             if useful is not None:
                 needs = tuple(n and p in useful for p, n in zip(parents, needs))
             if create_graph:
                 out, ins = node, parents
             else:
-                out, ins = node.data, node._inputs
-            params = node._ctx
+                out = node.data
             nb = g.ndim - node.data.ndim
             direct = op.plain and (not nb or op.batchable)
             if direct:  # call each input's rule right here
@@ -730,9 +726,8 @@ def backprop(
             if extra and extra.get("retain"):
                 _store_retained(node, g, create_graph)
             if not retain_graph:
-                node._edges = node._inputs = _FREED
-                node._parents = None
-                node._ctx = None
+                node._edges = _FREED
+                node._node = (op, None, None, None, None)
     if inputs is None:
         return None
     return [results.get(t) for t in inputs]
@@ -792,7 +787,7 @@ def _accumulate(leaf: Tensor, g: Any, create_graph: bool, claimed: set[int]) -> 
             g = g.copy()
         claimed.add(id(g))
         leaf.grad = _leaf(g)
-    elif current._op is None and current.data.shape == g.shape and current.data.flags.writeable:
+    elif current._node is None and current.data.shape == g.shape and current.data.flags.writeable:
         current.data += g
     else:
         leaf.grad = _leaf(current.data + g)
