@@ -4,12 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..tensor import Tensor
+from ..backend import ndarray, xp
+from ..tensor import Tensor, _leaf
 
 
 def raw(x: Any) -> Any:
     """The array inside a Tensor (for masks and other non-differentiable pieces of a rule)."""
     return x.data if isinstance(x, Tensor) else x
+
+
+def operand(x: Any, where: str) -> Tensor:
+    """``x`` as a Tensor: a Tensor as it is, a numeric ndarray or number as a constant.
+
+    Anything else is a TypeError naming ``where`` and the type, rather than an
+    AttributeError from deep inside an op.
+    """
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (int, float, ndarray, xp.generic)):
+        arr = xp.asarray(x)
+        if arr.dtype.kind in "biufc":
+            return _leaf(arr)
+        what = f"{type(x).__name__} of dtype {arr.dtype}"
+    else:
+        what = type(x).__name__
+    raise TypeError(f"{where}: expected a Tensor, an ndarray or a number, got {what}")
 
 
 def lead(g: Any, out: Any) -> tuple[int, ...]:

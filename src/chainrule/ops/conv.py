@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
-from ..backend import xp
 from ..errors import ShapeError
 from ..tensor import Op, Tensor, apply
+from ._util import operand
 
 Pair = tuple[int, int]
 
@@ -47,7 +47,8 @@ def unfold2d(x: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0) -> Ten
     The layout matches ``torch.nn.functional.unfold``; with it a convolution is
     ``weight.reshape(out, -1) @ unfold2d(x, k)``.
     """
-    shape = xp.shape(x.data if isinstance(x, Tensor) else x)
+    x = operand(x, "unfold2d")
+    shape = x.shape
     if len(shape) < 3:
         raise ShapeError(f"unfold2d: expected (N, C, H, W) or (C, H, W), got shape {shape}")
     k = _pair(kernel_size, "kernel_size", "unfold2d", 1)
@@ -69,7 +70,8 @@ def fold2d(cols: Any, output_size: Any, kernel_size: Any, stride: Any = 1,
     k = _pair(kernel_size, "kernel_size", "fold2d", 1)
     s = _pair(stride, "stride", "fold2d", 1)
     p = _pair(padding, "padding", "fold2d", 0)
-    shape = xp.shape(cols.data if isinstance(cols, Tensor) else cols)
+    cols = operand(cols, "fold2d")
+    shape = cols.shape
     ho, wo = backend.conv_out_size(size, k, s, p)
     if len(shape) < 2 or shape[-2] % (k[0] * k[1]) or shape[-1] != ho * wo:
         raise ShapeError(

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..backend import xp
 from ..tensor import Op, Tensor, apply
-from ._util import lead, norm_axes, raw
+from ._util import lead, norm_axes, operand, raw
 
 
 def _expand(m: Any, g: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
@@ -87,7 +87,8 @@ prod_op = Op(
 
 # ---------------------------------------------------------------- public functions
 def _reduce(op: Op, x: Any, axis: Any, keepdims: bool) -> Tensor:
-    nd = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
+    x = operand(x, op.name)
+    nd = x.ndim
     axes = norm_axes(axis, nd, op.name)
     return apply(op, x, axes=axes, keepdims=keepdims)
 
@@ -99,7 +100,8 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (None: all): the sum times 1/n."""
-    nd = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
+    x = operand(x, "mean")
+    nd = x.ndim
     axes = norm_axes(axis, nd, "mean")
     shape = xp.shape(raw(x))
     n = 1
@@ -112,12 +114,14 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Maximum over ``axis``; the gradient is shared among tied maxima."""
+    x = operand(x, "max")
     _nonempty(x, "max")
     return _reduce(amax_op, x, axis, keepdims)
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Minimum over ``axis``; the gradient is shared among tied minima."""
+    x = operand(x, "min")
     _nonempty(x, "min")
     return _reduce(amin_op, x, axis, keepdims)
 
@@ -129,7 +133,8 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Variance over ``axis``: mean squared deviation, divided by n - ddof."""
-    nd = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
+    x = operand(x, "var")
+    nd = x.ndim
     axes = norm_axes(axis, nd, "var")
     n = 1
     for a in axes:
@@ -142,6 +147,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
 
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Standard deviation over ``axis``: the square root of ``var``."""
+    x = operand(x, "std")
     return var(x, axis, keepdims, ddof).sqrt()
 
 
@@ -150,8 +156,9 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
     The shift is a constant (detached); the result's gradient is softmax(x).
     """
+    x = operand(x, "logsumexp")
     _nonempty(x, "logsumexp")
-    nd = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
+    nd = x.ndim
     axes = norm_axes(axis, nd, "logsumexp")
     shift = xp.max(raw(x), axis=axes, keepdims=True)
     shift = xp.where(xp.isfinite(shift), shift, 0)
@@ -162,8 +169,9 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """exp(x) / Σ exp(x) along ``axis``, shifted by the (constant) max so it cannot overflow."""
+    x = operand(x, "softmax")
     _nonempty(x, "softmax")
-    nd = x.ndim if isinstance(x, Tensor) else xp.ndim(x)
+    nd = x.ndim
     axes = norm_axes(axis, nd, "softmax")
     e = (x - xp.max(raw(x), axis=axes, keepdims=True)).exp()
     return e / sum(e, axes, keepdims=True)
@@ -171,6 +179,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``."""
+    x = operand(x, "log_softmax")
     return x - logsumexp(x, axis, keepdims=True)
 
 

@@ -12,7 +12,7 @@ from .. import backend
 from ..backend import xp
 from ..errors import ShapeError
 from ..tensor import Op, Tensor, apply
-from ._util import lead
+from ._util import lead, operand
 
 identity = Op("identity", lambda x: x, (lambda m, g, y, x: g,), lambda m, t, y, x: t[0])
 
@@ -187,6 +187,7 @@ def _shape_of(x: Any) -> tuple[int, ...]:
 
 def reshape(x: Any, *shape: Any) -> Tensor:
     """The same elements in a new shape (one dimension may be -1)."""
+    x = operand(x, "reshape")
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     old = _shape_of(x)
@@ -204,6 +205,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
 
 def permute(x: Any, *axes: Any) -> Tensor:
     """Reorder the axes: ``axes`` is a permutation of ``range(ndim)``."""
+    x = operand(x, "permute")
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     nd = len(_shape_of(x))
@@ -218,6 +220,7 @@ def permute(x: Any, *axes: Any) -> Tensor:
 
 def transpose(x: Any, dim0: int = -2, dim1: int = -1) -> Tensor:
     """Swap two axes (default: the last two)."""
+    x = operand(x, "transpose")
     nd = len(_shape_of(x))
     for d in (dim0, dim1):
         if not -nd <= d < nd:
@@ -229,6 +232,7 @@ def transpose(x: Any, dim0: int = -2, dim1: int = -1) -> Tensor:
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     """``x`` repeated (without copying) to ``shape``, following NumPy's broadcasting rule."""
+    x = operand(x, "broadcast_to")
     shape = tuple(shape)
     old = _shape_of(x)
     try:
@@ -244,6 +248,7 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
 
 def expand(x: Any, *shape: Any) -> Tensor:
     """Like PyTorch's ``expand``: ``broadcast_to``, where -1 keeps a size."""
+    x = operand(x, "expand")
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     old = _shape_of(x)
@@ -260,6 +265,7 @@ def sum_to(x: Any, shape: Sequence[int], keep: int = 0) -> Tensor:
 
 def squeeze(x: Any, axis: Any = None) -> Tensor:
     """Drop axes of size 1 (all of them, or those named by ``axis``)."""
+    x = operand(x, "squeeze")
     old = _shape_of(x)
     if axis is None:
         keep = [n for n in old if n != 1]
@@ -274,6 +280,7 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
 
 def unsqueeze(x: Any, axis: int) -> Tensor:
     """Insert an axis of size 1 at ``axis``."""
+    x = operand(x, "unsqueeze")
     old = list(_shape_of(x))
     nd = len(old) + 1
     if not -nd <= axis < nd:
@@ -284,6 +291,7 @@ def unsqueeze(x: Any, axis: int) -> Tensor:
 
 def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge axes ``start_dim..end_dim`` into one."""
+    x = operand(x, "flatten")
     old = _shape_of(x)
     if not old:
         return reshape(x, (1,))
@@ -351,7 +359,7 @@ def index_add(values: Any, shape: Sequence[int], index: Any) -> Tensor:
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
-    tensors = list(tensors)
+    tensors = [operand(t, "concatenate") for t in tensors]
     if not tensors:
         raise ValueError("concatenate: needs at least one tensor")
     shapes = [_shape_of(t) for t in tensors]
@@ -370,7 +378,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
-    tensors = list(tensors)
+    tensors = [operand(t, "stack") for t in tensors]
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
     shapes = {_shape_of(t) for t in tensors}
@@ -381,6 +389,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 def split(x: Any, sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split into ``sections`` equal parts, or at the given indices (like ``numpy.split``)."""
+    x = operand(x, "split")
     shape = _shape_of(x)
     n = shape[axis]
     if isinstance(sections, int):
@@ -399,6 +408,7 @@ def split(x: Any, sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
 def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
     """Constant padding, NumPy style: ``pad_width`` is ``((before, after), ...)`` per axis,
     or one ``(before, after)`` / one int for every axis."""
+    x = operand(x, "pad")
     nd = len(_shape_of(x))
     w = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (nd, 2))
     if (w < 0).any():
