@@ -91,7 +91,9 @@ class Op:
     is the JVP.
     """
 
-    __slots__ = ("name", "forward", "vjps", "jvp", "elementwise", "batchable", "plain")
+    __slots__ = (
+        "name", "forward", "vjps", "jvp", "elementwise", "batchable", "plain", "exact", "freed",
+    )
 
     def __init__(
         self,
@@ -111,6 +113,10 @@ class Op:
         self.batchable = batchable
         # plain: one rule per input, called directly by the sweep (no vjp_all override)
         self.plain = not callable(vjps) and type(self).vjp_all is Op.vjp_all
+        # exact: a one-input built-in op's rule returns its input's shape and dtype
+        # (only ops with several inputs broadcast or mix dtypes)
+        self.exact = self.plain and len(vjps) == 1  # type: ignore[arg-type]
+        self.freed = (self, None, None, None, None)  # a node's record once backward() freed it
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -672,6 +678,7 @@ def backprop(
     results: dict[Tensor, Any] = {}
     claimed: set[int] = {id(seed)}
     has_stop = stop is not None
+    batched = seed.ndim != root.data.ndim  # extra leading axes on every gradient
     with enable_grad() if create_graph else no_grad():
         for node in reversed(order):
             g = pop(node, None)
@@ -695,7 +702,7 @@ def backprop(
                 out, ins = node, parents
             else:
                 out = node.data
-            nb = g.ndim - node.data.ndim
+            nb = g.ndim - node.data.ndim if batched else 0
             direct = op.plain and (not nb or op.batchable)
             if direct:  # call each input's rule right here
                 items = op.vjps
@@ -714,20 +721,21 @@ def backprop(
                     gp = item(m, g, out, *ins)
                 else:
                     gp = item(m, g, out, *ins, **params)
-                pd = p.data
-                # (equal ndim and size mean equal shape here: gp is pd broadcast, or pd)
-                if nb or gp.ndim != pd.ndim or gp.size != pd.size:
-                    if gp.shape[nb:] != pd.shape:
-                        gp = _unbroadcast(m, gp, nb, op, p)
-                if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
-                    gp = gp.astype(pd.dtype)
+                if nb or not op.exact:
+                    pd = p.data
+                    # (equal ndim and size mean equal shape: gp is pd broadcast, or pd)
+                    if nb or gp.ndim != pd.ndim or gp.size != pd.size:
+                        if gp.shape[nb:] != pd.shape:
+                            gp = _unbroadcast(m, gp, nb, op, p)
+                    if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
+                        gp = gp.astype(pd.dtype)
                 prev = grads.get(p)
                 grads[p] = gp if prev is None else prev + gp
             if extra and extra.get("retain"):
                 _store_retained(node, g, create_graph)
             if not retain_graph:
                 node._edges = _FREED
-                node._node = (op, None, None, None, None)
+                node._node = op.freed
     if inputs is None:
         return None
     return [results.get(t) for t in inputs]

@@ -57,14 +57,26 @@ amax_op = _extremum("max", xp.max)
 amin_op = _extremum("min", xp.min)
 
 
-def _prod_others(x: Any, axes: tuple[int, ...]) -> Any:
-    """For each element, the product of the others along ``axes`` (zeros allowed)."""
-    moved = xp.moveaxis(x, axes, tuple(range(-len(axes), 0)))
-    flat = moved.reshape(moved.shape[: moved.ndim - len(axes)] + (-1,))
-    ones = xp.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
-    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], -1), -1)
-    right = xp.cumprod(xp.concatenate([ones, flat[..., :0:-1]], -1), -1)[..., ::-1]
-    return xp.moveaxis((left * right).reshape(moved.shape), tuple(range(-len(axes), 0)), axes)
+def _prod_others(m: Any, x: Any, axes: tuple[int, ...]) -> Any:
+    """For each element, the product of the others along ``axes`` (zeros allowed).
+
+    The reduced axes are moved last and flattened to K; row i of a K×K stack
+    holds x with its i-th entry replaced by 1, and each row's product is taken.
+    O(K²), but only used when x holds a zero, and differentiable to any order.
+    """
+    nd = x.ndim
+    pos = tuple(a % nd for a in axes)
+    keep = tuple(a for a in range(nd) if a not in pos)
+    perm = keep + pos
+    moved = m.transpose(x, perm)
+    k = 1
+    for a in pos:
+        k *= x.shape[a]
+    flat = m.reshape(moved, tuple(moved.shape[: len(keep)]) + (1, k))
+    rows = m.where(xp.eye(k, dtype=bool), 1.0, flat)  # (..., K, K)
+    others = m.reshape(m.prod(rows, -1), moved.shape)
+    inverse = tuple(perm.index(i) for i in range(nd))
+    return m.transpose(others, inverse)
 
 
 def _prod_rule(m: Any, g: Any, y: Any, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
@@ -72,7 +84,7 @@ def _prod_rule(m: Any, g: Any, y: Any, x: Any, axes: tuple[int, ...], keepdims: 
     gk = _expand(m, g, axes, keepdims)
     if (raw(x) != 0).all():
         return gk * _expand(m, y, axes, keepdims) / x
-    return gk * _prod_others(raw(x), axes)  # with zeros: exact, but first order only
+    return gk * _prod_others(m, x, axes)
 
 
 prod_op = Op(
