@@ -163,36 +163,64 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     return var(x, axis, keepdims, ddof).sqrt()
 
 
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """log Σ exp(x) without overflow: max + log Σ exp(x - max).
+def _lse(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """log Σ exp(x) on arrays, shifted by the max so nothing overflows."""
+    shift = x.max(axis=axes, keepdims=True)
+    shift = xp.where(xp.isfinite(shift), shift, 0)  # a row of -inf stays -inf, not nan
+    out = xp.log(xp.exp(x - shift).sum(axis=axes, keepdims=True)) + shift
+    return out if keepdims else out.reshape([n for i, n in enumerate(out.shape)
+                                             if i - out.ndim not in axes])
 
-    The shift is a constant (detached); the result's gradient is softmax(x).
+
+def _softmax(x: Any, axes: tuple[int, ...]) -> Any:
+    e = xp.exp(x - x.max(axis=axes, keepdims=True))
+    return e / e.sum(axis=axes, keepdims=True)
+
+
+logsumexp_op = Op(  # d logsumexp = softmax
+    "logsumexp",
+    _lse,
+    (lambda m, g, y, x, axes, keepdims: _expand(m, g, axes, keepdims)
+     * m.exp(x - _expand(m, y, axes, keepdims)),),
+    lambda m, t, y, x, axes, keepdims: m.sum(
+        t[0] * m.exp(x - _expand(m, y, axes, keepdims)), axes, keepdims),
+)
+softmax_op = Op(  # the Jacobian is diag(y) - y yᵀ, so  J·g = y (g - Σ g y)  (symmetric)
+    "softmax",
+    lambda x, axes: _softmax(x, axes),
+    (lambda m, g, y, x, axes: y * (g - m.sum(g * y, axes, True)),),
+    lambda m, t, y, x, axes: y * (t[0] - m.sum(t[0] * y, axes, True)),
+)
+log_softmax_op = Op(  # y = x - logsumexp x:  gᵀJ = g - softmax · Σ g,  J t = t - Σ softmax · t
+    "log_softmax",
+    lambda x, axes: x - _lse(x, axes, True),
+    (lambda m, g, y, x, axes: g - m.exp(y) * m.sum(g, axes, True),),
+    lambda m, t, y, x, axes: t[0] - m.sum(m.exp(y) * t[0], axes, True),
+)
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """log Σ exp(x) over ``axis``, computed as max + log Σ exp(x - max) so it cannot overflow.
+
+    Its gradient is softmax(x).
     """
     x = operand(x, "logsumexp")
     _nonempty(x, "logsumexp")
-    nd = x.ndim
-    axes = norm_axes(axis, nd, "logsumexp")
-    shift = xp.max(raw(x), axis=axes, keepdims=True)
-    shift = xp.where(xp.isfinite(shift), shift, 0)
-    s = sum((x - shift).exp(), axes, keepdims=True).log() + shift
-    return s if keepdims else s.reshape(tuple(n for i, n in enumerate(s.shape) if i - s.ndim
-                                              not in axes))
+    return apply(logsumexp_op, x, axes=norm_axes(axis, x.ndim, "logsumexp"), keepdims=keepdims)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
-    """exp(x) / Σ exp(x) along ``axis``, shifted by the (constant) max so it cannot overflow."""
+    """exp(x) / Σ exp(x) along ``axis``, shifted by the max so it cannot overflow."""
     x = operand(x, "softmax")
     _nonempty(x, "softmax")
-    nd = x.ndim
-    axes = norm_axes(axis, nd, "softmax")
-    e = (x - xp.max(raw(x), axis=axes, keepdims=True)).exp()
-    return e / sum(e, axes, keepdims=True)
+    return apply(softmax_op, x, axes=norm_axes(axis, x.ndim, "softmax"))
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along ``axis``."""
+    """x - logsumexp(x) along ``axis``, without overflow."""
     x = operand(x, "log_softmax")
-    return x - logsumexp(x, axis, keepdims=True)
+    _nonempty(x, "log_softmax")
+    return apply(log_softmax_op, x, axes=norm_axes(axis, x.ndim, "log_softmax"))
 
 
 def _nonempty(x: Any, where: str) -> None:
