@@ -112,6 +112,16 @@ def distinct_arrays(draw: Any, shape: Shape, gap: float = 0.25) -> np.ndarray:
     return values.reshape(shape)
 
 
+@st.composite
+def arrays_with_zeros(draw: Any, shape: Shape, domain: Domain = NEAR_ONE) -> np.ndarray:
+    """Arrays from ``domain`` with some elements (at least one, if any) exactly 0."""
+    x = draw(arrays(shape, domain))
+    if x.size:
+        zeros = draw(st.lists(st.integers(0, x.size - 1), min_size=1, max_size=3))
+        x.reshape(-1)[zeros] = 0.0
+    return x
+
+
 def grid_arrays(shape: Shape, offset: float, lo: int = -3, hi: int = 3
                 ) -> st.SearchStrategy[np.ndarray]:
     """Arrays with elements ``k + offset`` for integers ``lo <= k <= hi``."""

@@ -29,6 +29,7 @@ from strategies import (
     WIDE,
     Domain,
     arrays,
+    arrays_with_zeros,
     axes,
     basic_indices,
     broadcastable_shapes,
@@ -140,10 +141,14 @@ def clip_sample(lo: bool, hi: bool) -> SampleStrategy:
     return draw_sample
 
 
+ArraysOf = Callable[[tuple[int, ...]], st.SearchStrategy[np.ndarray]]
+
+
 def reduction(
-    domain: Domain | None = REAL, *, min_reduced: int = 1, allow_empty: bool = True
+    domain: Domain | ArraysOf | None = REAL, *, min_reduced: int = 1, allow_empty: bool = True
 ) -> SampleStrategy:
-    """One array and ``axis``/``keepdims``; ``domain=None`` draws tie-free arrays."""
+    """One array and ``axis``/``keepdims``. ``domain`` is a value domain, a function
+    from a shape to an array strategy, or ``None`` for tie-free arrays."""
 
     @st.composite
     def draw_sample(draw: Any, size: Size) -> Sample:
@@ -157,7 +162,12 @@ def reduction(
                 axis = (axis - 1 if axis < 0 else axis, -1)
             elif isinstance(axis, tuple):
                 axis = tuple(a - 1 if a < 0 else a for a in axis) + (-1,)
-        x = draw(distinct_arrays(shape)) if domain is None else draw(arrays(shape, domain))
+        if domain is None:
+            x = draw(distinct_arrays(shape))
+        elif isinstance(domain, Domain):
+            x = draw(arrays(shape, domain))
+        else:
+            x = draw(domain(shape))
         return Sample((x,), {"axis": axis, "keepdims": draw(st.booleans())})
 
     return draw_sample
@@ -504,7 +514,7 @@ def _method(name: str, domain: Domain, ref: Callable[..., np.ndarray]) -> OpCase
     return OpCase(f"Tensor.{name}", lambda x: getattr(x, name)(), ref, one(domain))
 
 
-def _reduce(name: str, domain: Domain | None, ref: Callable[..., np.ndarray],
+def _reduce(name: str, domain: Domain | ArraysOf | None, ref: Callable[..., np.ndarray],
             **kw: Any) -> OpCase:
     fn = getattr(cr, name)
     return OpCase(
@@ -577,6 +587,8 @@ CASES: list[OpCase] = [
     _reduce("std", None, np.std, min_reduced=2, allow_empty=False),
     _reduce("logsumexp", WIDE, _lse),
     _reduce("prod", NEAR_ONE, np.prod),
+    OpCase("prod-with-zeros", lambda x, axis, keepdims: cr.prod(x, axis, keepdims), np.prod,
+           reduction(arrays_with_zeros)),
     OpCase("Tensor.sum", lambda x, axis, keepdims: x.sum(axis, keepdims), np.sum, reduction()),
     OpCase("Tensor.max", lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims),
            np.max, reduction(None)),
