@@ -165,3 +165,32 @@ def test_transforms_are_reusable_and_keep_the_functions_name() -> None:
     assert g.__name__ == "f3"
     assert_close(g(X, Y, Z), g(X, Y, Z), atol=0)
     assert_close(g(2 * X, Y, Z), Y + np.array([np.sin(Z).sum(), 0.0]), atol=1e-12)
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="the reverse sweep's arithmetic on 0-d arrays returns NumPy scalars, "
+                          "which end up as Tensor.data, so __array__ returns a non-array")
+def test_the_gradient_of_a_scalar_input_converts_with_asarray() -> None:
+    g = cr.grad(cr.tanh)(1.5)
+    assert np.asarray(g).shape == ()  # ValueError: __array__ method not producing an array
+    assert type(g.data) is np.ndarray
+
+
+def test_results_stay_connected_to_inputs_that_require_grad() -> None:
+    """Hessian-vector products three ways: backward through grad, vjp and jvp results."""
+    v = np.array([1.0, 2.0, 3.0])
+    x0 = np.array([0.5, -1.0, 2.0])
+    expected = 6 * x0 * v  # the Hessian of sum(x³) is diag(6x)
+    x = cr.tensor(x0, requires_grad=True)
+    g = cr.grad(lambda a: (a ** 3).sum())(x)
+    assert g.requires_grad
+    (g * v).sum().backward()
+    assert_close(x.grad, expected, atol=1e-12)
+    x = cr.tensor(x0, requires_grad=True)
+    _, vjp_fn = cr.vjp(lambda a: a ** 3, x)
+    vjp_fn(v)[0].sum().backward()
+    assert_close(x.grad, expected, atol=1e-12)
+    x = cr.tensor(x0, requires_grad=True)
+    _, tangent = cr.jvp(lambda a: (a ** 3).sum(), (x,), (v,))
+    tangent.backward()
+    assert_close(x.grad, expected, atol=1e-12)
