@@ -12,7 +12,7 @@ from .. import backend
 from ..backend import xp
 from ..errors import ShapeError
 from ..tensor import Op, Tensor, apply
-from ._util import lead, operand
+from ._util import lead, norm_axes, operand
 
 identity = Op("identity", lambda x: x, (lambda m, g, y, x: g,), lambda m, t, y, x: t[0])
 
@@ -270,7 +270,7 @@ def squeeze(x: Any, axis: Any = None) -> Tensor:
     if axis is None:
         keep = [n for n in old if n != 1]
     else:
-        axes = {a % len(old) for a in (axis if isinstance(axis, tuple) else (axis,))}
+        axes = {a + len(old) for a in norm_axes(axis, len(old), "squeeze")}
         for a in axes:
             if old[a] != 1:
                 raise ShapeError(f"squeeze: axis {a} of shape {old} has size {old[a]}, not 1")
@@ -293,9 +293,18 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge axes ``start_dim..end_dim`` into one."""
     x = operand(x, "flatten")
     old = _shape_of(x)
+    nd = builtins.max(len(old), 1)  # a 0-d tensor flattens like one of shape (1,)
+    for d in (start_dim, end_dim):
+        if not -nd <= d < nd:
+            raise IndexError(f"flatten: axis {d} is out of range for {len(old)} dimension(s)")
     if not old:
         return reshape(x, (1,))
-    s, e = start_dim % len(old), end_dim % len(old)
+    s, e = start_dim % nd, end_dim % nd
+    if s > e:
+        raise ValueError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+            f"for a tensor of shape {old}"
+        )
     n = 1
     for d in old[s : e + 1]:
         n *= d
@@ -310,6 +319,8 @@ def _normalize_index(index: Any, shape: tuple[int, ...]) -> tuple:
             i = i.data
         elif isinstance(i, list):
             i = xp.asarray(i)
+            if i.size == 0:  # [] selects nothing, as in NumPy (not a float array)
+                i = i.astype(xp.intp)
         if isinstance(i, backend.ndarray):
             if i.dtype.kind not in "biu":
                 raise IndexError(
@@ -384,6 +395,9 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     shapes = {_shape_of(t) for t in tensors}
     if len(shapes) > 1:
         raise ShapeError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    nd = len(_shape_of(tensors[0])) + 1
+    if not -nd <= axis < nd:
+        raise IndexError(f"stack: axis {axis} is out of range for {nd} dimension(s)")
     return concatenate([unsqueeze(t, axis) for t in tensors], axis)
 
 
@@ -391,6 +405,8 @@ def split(x: Any, sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split into ``sections`` equal parts, or at the given indices (like ``numpy.split``)."""
     x = operand(x, "split")
     shape = _shape_of(x)
+    if not -len(shape) <= axis < len(shape):
+        raise IndexError(f"split: axis {axis} is out of range for {len(shape)} dimension(s)")
     n = shape[axis]
     if isinstance(sections, int):
         if sections <= 0 or n % sections:
@@ -410,7 +426,13 @@ def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
     or one ``(before, after)`` / one int for every axis."""
     x = operand(x, "pad")
     nd = len(_shape_of(x))
-    w = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (nd, 2))
+    try:
+        w = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (nd, 2))
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"pad: pad_width {pad_width!r} does not fit a tensor of shape {_shape_of(x)}; give "
+            "one (before, after) pair per axis, one pair for all axes, or one int"
+        ) from None
     if (w < 0).any():
         raise ValueError(f"pad: widths must be >= 0, got {pad_width!r}")
     widths = tuple((int(a), int(b)) for a, b in w)
