@@ -409,6 +409,50 @@ def test_numpy_interop_and_python_conversions() -> None:
     assert x.shape == (3,) and x.ndim == 1 and x.size == 3 and x.dtype == np.float64
 
 
+@pytest.mark.parametrize(
+    "index",
+    [[], np.int64(1), (np.int64(-1), np.int64(0)), True, (Ellipsis, None), (slice(3, None),),
+     ([1, 1, 0], [0, 0, 2])],
+    ids=["empty-list", "np-int", "np-ints", "bool", "ellipsis-none", "empty-slice",
+         "repeated-pairs"],
+)
+def test_indexing_like_numpy_at_the_edges(index: object) -> None:
+    a = np.arange(6.0).reshape(2, 3)
+    x = cr.tensor(a, requires_grad=True)
+    y = x[index]
+    np.testing.assert_array_equal(y.data, a[index])  # type: ignore[index]
+    y.sum().backward()
+    counts = np.zeros_like(a)
+    np.add.at(counts, index, 1.0)  # how often each element was picked
+    np.testing.assert_array_equal(x.grad.data, counts)
+
+
+def test_grads_own_their_memory() -> None:
+    """A gradient that is a broadcast view, or shared by two inputs, is copied before
+    it is stored, so accumulating into one grad never touches another."""
+    x = _x(1.0, 2.0)
+    x.sum().backward()
+    x.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    a, b = _x(1.0, 2.0), _x(3.0, 4.0)
+    (a + b).backward(gradient=np.ones(2))
+    a.grad.data += 10.0
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+    (a + b).backward(gradient=np.ones(2))
+    np.testing.assert_array_equal(a.grad.data, [12.0, 12.0])
+    np.testing.assert_array_equal(b.grad.data, [2.0, 2.0])
+
+
+def test_hook_on_a_tensor_used_twice_runs_once_with_the_total() -> None:
+    x = _x(1.0, 2.0)
+    h = x * 1.0
+    seen = []
+    h.register_hook(lambda g: seen.append(g.data.copy()))
+    (h * 2 + h * 3).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [5.0, 5.0])
+
+
 def test_numpy_arrays_on_the_left_defer_to_the_tensor() -> None:
     x = _x(1.0, 2.0)
     c = np.array([3.0, 4.0])

@@ -74,6 +74,45 @@ def test_other_shape_errors() -> None:
         _t(2, 3).permute(0, 0)
 
 
+AXIS_ERRORS: list[tuple[str, Callable[[cr.Tensor], Any]]] = [
+    ("squeeze", lambda x: x.squeeze(4)),
+    ("squeeze", lambda x: x.squeeze(-3)),
+    ("squeeze", lambda x: x.squeeze((0, 2))),
+    ("flatten", lambda x: x.flatten(2)),
+    ("flatten", lambda x: x.flatten(0, -3)),
+    ("split", lambda x: cr.split(x, 1, 5)),
+    ("stack", lambda x: cr.stack([x, x], 3)),
+    ("stack", lambda x: cr.stack([x, x], -4)),
+    ("unsqueeze", lambda x: x.unsqueeze(3)),
+    ("transpose", lambda x: x.transpose(0, 2)),
+    ("concatenate", lambda x: cr.concatenate([x, x], 2)),
+    ("sum", lambda x: x.sum((0, 2))),
+    ("softmax", lambda x: x.softmax(-3)),
+    ("max", lambda x: x.max(2)),
+]
+
+
+@pytest.mark.parametrize(("name", "call"), AXIS_ERRORS,
+                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(AXIS_ERRORS)])
+def test_axis_out_of_range_is_an_index_error_naming_the_op(
+    name: str, call: Callable[[cr.Tensor], Any]
+) -> None:
+    """An axis outside the tensor never wraps around silently."""
+    with pytest.raises(IndexError) as info:
+        call(_t(1, 3))
+    assert str(info.value).startswith(name), str(info.value)
+
+
+def test_flatten_with_start_after_end() -> None:
+    with pytest.raises(ValueError, match="flatten"):
+        _t(2, 3, 4).flatten(2, 1)
+
+
+def test_pad_with_widths_for_too_many_axes() -> None:
+    with pytest.raises(ValueError, match=r"pad.*\(2, 2\)"):
+        cr.pad(_t(2, 2), ((1, 1), (1, 1), (1, 1)))
+
+
 # ---------------------------------------------------------------- types
 @pytest.mark.parametrize(
     ("make", "symbol"),
