@@ -134,6 +134,22 @@ def test_create_graph_gives_a_differentiable_grad() -> None:
     np.testing.assert_allclose(x.grad.data, 6 * x.data)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="backward(gradient=v, create_graph=True) takes v's array and drops its graph, so "
+    "the gradient with respect to v is silently missing (PyTorch: v.grad = 2x here)",
+)
+def test_create_graph_differentiates_through_the_gradient_argument() -> None:
+    x, v = _x(1.0, 2.0), _x(3.0, 4.0)
+    (x * x).backward(gradient=v, create_graph=True)  # x.grad = 2 x v
+    g = x.grad
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2 * v.data)
+    assert v.grad is not None
+    np.testing.assert_allclose(v.grad.data, 2 * x.data)
+
+
 def test_deep_chain_has_no_recursion_limit() -> None:
     x = _x(1.0)
     y = x
@@ -266,6 +282,18 @@ def test_hook_returning_the_wrong_shape() -> None:
     x.register_hook(lambda g: cr.ones(3))
     with pytest.raises(cr.ShapeError, match="hook"):
         (x * 2).sum().backward()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="register_hook returns a plain function; PyTorch code calls handle.remove()",
+)
+def test_hook_handle_has_remove() -> None:
+    x = _x(1.0)
+    handle = x.register_hook(lambda g: g * 2)
+    handle.remove()  # type: ignore[attr-defined]
+    (x * 1.0).sum().backward()
+    assert x.grad.item() == 1.0
 
 
 def test_hook_needs_requires_grad() -> None:
