@@ -62,10 +62,17 @@ def save(state_dict: Mapping[str, Any], path: PathLike) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)  # type: ignore[arg-type]
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it private; use the usual mode
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def load(path: PathLike) -> dict[str, NDArray[Any]]:

@@ -1,0 +1,78 @@
+"""``chainrule train``: train a digits classifier, save it, plot its curves and errors."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from chainrule.cli._common import fail, one_line_errors, positive_float, positive_int
+
+DESCRIPTION = """\
+Train a small network on the real 8x8 handwritten digits (1,797 images, a
+fixed stratified 80/20 train/test split) and write, in --out: model.npz,
+config.json, history.json, and with matplotlib curves.png and confusion.png.
+With no options it trains the MLP with its built-in defaults."""
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    from chainrule.train import DEFAULTS, MODELS, OPTIMIZERS
+
+    mlp, cnn = DEFAULTS["mlp"], DEFAULTS["cnn"]
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "train",
+        help="train a network on the handwritten digits",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--model", choices=MODELS, default="mlp", help="network (default: mlp)")
+    parser.add_argument(
+        "--epochs",
+        type=positive_int,
+        help=f"passes over the training set (default: {mlp['epochs']} mlp, {cnn['epochs']} cnn)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        help=f"images per step (default: {mlp['batch_size']} mlp, {cnn['batch_size']} cnn)",
+    )
+    parser.add_argument(
+        "--lr",
+        type=positive_float,
+        help=f"peak learning rate, annealed by a cosine schedule "
+        f"(default: {mlp['lr']:g} mlp, {cnn['lr']:g} cnn)",
+    )
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default: {mlp['optimizer']}")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="initialisation and shuffling seed (default: 0)"
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="output directory (default: runs/digits-MODEL)"
+    )
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bar, only one line per epoch"
+    )
+    parser.set_defaults(func=run)
+    one_line_errors(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from chainrule.train import TrainConfig, main_train
+
+    try:
+        config = TrainConfig.for_model(
+            args.model,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            optimizer=args.optimizer,
+            seed=args.seed,
+        )
+    except ValueError as exc:
+        fail(f"chainrule train: error: {exc}")
+    out = args.out or f"runs/digits-{config.model}"
+    try:
+        main_train(config, out, progress=not args.no_progress)
+    except OSError as exc:
+        fail(f"chainrule train: error: cannot write to {out!r}: {exc.strerror or exc}")
+    return 0

@@ -1,0 +1,459 @@
+"""Train and evaluate the digits classifiers behind ``chainrule train`` / ``chainrule evaluate``.
+
+The data is :func:`chainrule.data.load_digits` (1,797 real 8x8 digits), split
+once, stratified, into 80 % training and 20 % test images (1,438 / 359) with
+a fixed seed (``split_seed``, 0), so every run is measured on the same test
+images whatever its ``seed``. Two models:
+
+- ``mlp``: inputs standardised with training-set statistics, then
+  64 → 256 → 128 → 10, each hidden layer followed by BatchNorm and ReLU;
+- ``cnn``: two 3x3 convolutions (16 and 32 channels, each followed by ReLU
+  and 2x2 max pooling) and a 128 → 64 → 10 head with BatchNorm and ReLU.
+
+Training minimises cross-entropy with the chosen optimizer (Adam by default),
+the learning rate following a cosine schedule down to zero over the epochs.
+
+A finished run directory holds ``model.npz`` (the state dict, see
+:func:`chainrule.save`), ``config.json`` (everything needed to rebuild and
+re-evaluate the model, plus the final metrics), ``history.json`` (per-epoch
+loss and accuracy) and, with matplotlib installed, ``curves.png`` and
+``confusion.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from chainrule import nn, optim
+from chainrule.data import DataLoader, TensorDataset, load_digits, train_test_split
+from chainrule.factories import manual_seed
+from chainrule.nn import functional as F
+from chainrule.serialize import load, save
+from chainrule.tensor import Tensor, no_grad
+
+MODELS = ("mlp", "cnn")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+N_CLASSES = 10
+RUN_FORMAT = "chainrule-digits-run"
+
+# per model: the defaults that reach the accuracy targets (see docs/training.md)
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "mlp": {"epochs": 30, "batch_size": 32, "lr": 1e-3, "optimizer": "adam"},
+    "cnn": {"epochs": 30, "batch_size": 32, "lr": 2e-3, "optimizer": "adam"},
+}
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a run; saved as ``config.json`` beside the model."""
+
+    model: str = "mlp"
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    seed: int = 0
+    test_size: float = 0.2
+    split_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
+            )
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.batch_size < 2:
+            raise ValueError("batch_size must be at least 2: the models use BatchNorm")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if not 0.0 < self.test_size < 1.0:
+            raise ValueError(f"test_size must be in (0, 1), got {self.test_size!r}")
+
+    @classmethod
+    def for_model(cls, model: str = "mlp", **overrides: Any) -> TrainConfig:
+        """The embedded defaults of ``model``, with ``overrides`` (``None`` values ignored)."""
+        if model not in DEFAULTS:
+            raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+        values = dict(DEFAULTS[model])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(model=model, **values)
+
+
+@dataclass
+class EpochStats:
+    epoch: int
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    lr: float
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    config: TrainConfig
+    model: nn.Module
+    history: list[EpochStats] = field(default_factory=list)
+    confusion: NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    seconds: float = 0.0
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.history[-1].test_acc if self.history else float("nan")
+
+
+# ------------------------------------------------------------------ pieces
+class Standardize(nn.Module):
+    """``(x - mean) / scale`` with fixed per-feature statistics kept as buffers.
+
+    The statistics come from the training set (``scale`` is its standard
+    deviation plus 0.1, so nearly constant border pixels are not blown up);
+    as buffers they are saved in ``state_dict()`` with the weights.
+    """
+
+    def __init__(self, num_features: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", np.zeros(num_features, dtype=np.float32))
+        self.register_buffer("scale", np.ones(num_features, dtype=np.float32))
+
+    def fit(self, X: NDArray[Any]) -> Standardize:
+        self.mean.data[...] = X.mean(axis=0)
+        self.scale.data[...] = X.std(axis=0) + 0.1
+        return self
+
+    def forward(self, x: Tensor) -> Tensor:
+        out: Tensor = (x - self.mean.data) / self.scale.data  # type: ignore[operator]
+        return out
+
+    def extra_repr(self) -> str:
+        return str(self.mean.shape[0])
+
+
+def build_model(name: str, X_train: NDArray[Any] | None = None) -> nn.Module:
+    """A fresh, randomly initialised ``mlp`` or ``cnn`` (seed with ``cr.manual_seed``).
+
+    The MLP standardises its inputs with statistics of ``X_train`` (when given;
+    ``load_state_dict`` restores them otherwise).
+    """
+    if name == "mlp":
+        standardize = Standardize(64)
+        if X_train is not None:
+            standardize.fit(X_train)
+        return nn.Sequential(
+            standardize,
+            nn.Linear(64, 256),
+            nn.BatchNorm1d(256),
+            nn.ReLU(),
+            nn.Linear(256, 128),
+            nn.BatchNorm1d(128),
+            nn.ReLU(),
+            nn.Linear(128, N_CLASSES),
+        )
+    if name == "cnn":
+        return nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 16 x 4 x 4
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 32 x 2 x 2
+            nn.Flatten(),
+            nn.Linear(128, 64),
+            nn.BatchNorm1d(64),
+            nn.ReLU(),
+            nn.Linear(64, N_CLASSES),
+        )
+    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+
+
+def make_optimizer(name: str, params: Iterable[Tensor], lr: float) -> optim.Optimizer:
+    if name == "sgd":
+        return optim.SGD(params, lr=lr, momentum=0.9, nesterov=True)
+    if name == "adam":
+        return optim.Adam(params, lr=lr)
+    if name == "adamw":
+        return optim.AdamW(params, lr=lr)
+    if name == "rmsprop":
+        return optim.RMSprop(params, lr=lr)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+def digits_split(
+    config: TrainConfig,
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.int64], NDArray[np.int64]]:
+    """``X_train, X_test, y_train, y_test`` shaped for ``config.model``."""
+    X, y = load_digits(images=config.model == "cnn")
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=config.test_size, seed=config.split_seed, stratify=y
+    )
+    return X_tr, X_te, y_tr, y_te
+
+
+def evaluate(
+    model: nn.Module, X: NDArray[Any], y: NDArray[np.int64], batch_size: int = 512
+) -> tuple[float, float, NDArray[np.int64]]:
+    """Mean cross-entropy, accuracy and predicted labels of ``model`` (in eval mode)."""
+    was_training = model.training
+    model.eval()
+    total, preds = 0.0, []
+    with no_grad():
+        for xb, yb in DataLoader(TensorDataset(X, y), batch_size=batch_size):
+            logits = model(xb)
+            total += float(F.cross_entropy(logits, yb, reduction="sum").item())
+            preds.append(logits.data.argmax(axis=1))
+    model.train(was_training)
+    pred = np.concatenate(preds).astype(np.int64)
+    return total / len(y), float((pred == y).mean()), pred
+
+
+def confusion_matrix(
+    y_true: NDArray[np.integer], y_pred: NDArray[np.integer], n_classes: int = N_CLASSES
+) -> NDArray[np.int64]:
+    """``cm[i, j]``: how many images of class ``i`` were predicted as ``j``."""
+    cm = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(cm, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return cm
+
+
+def format_confusion(cm: NDArray[np.integer]) -> str:
+    """The confusion matrix as an aligned text table (rows: true, columns: predicted)."""
+    n = len(cm)
+    width = max(3, len(str(int(cm.max()))) + 1)
+    head = "true\\pred" + "".join(f"{j:>{width}}" for j in range(n))
+    rows = [f"{i:>9}" + "".join(f"{int(v):>{width}}" for v in cm[i]) for i in range(n)]
+    return "\n".join([head, *rows])
+
+
+# ------------------------------------------------------------------ the loop
+Log = Callable[[str], None]
+
+
+def _progress(loader: DataLoader, desc: str, enabled: bool) -> Any:
+    """tqdm over the batches when available and wanted, else the plain loader."""
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return loader
+        return tqdm(loader, desc=desc, leave=False, unit="batch", dynamic_ncols=True)
+    return loader
+
+
+def train(config: TrainConfig, *, progress: bool = True, log: Log | None = None) -> TrainResult:
+    """Train ``config.model`` on the digits and return the model, history and confusion matrix.
+
+    ``progress`` shows a tqdm bar with the live loss (when tqdm is installed);
+    ``log`` receives one line per epoch (default: print to stdout).
+    """
+    write: Log = log if log is not None else print
+    start = time.perf_counter()
+    X_tr, X_te, y_tr, y_te = digits_split(config)
+    manual_seed(config.seed)
+    model = build_model(config.model, X_tr)
+    opt = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+    loader = DataLoader(
+        TensorDataset(X_tr, y_tr),
+        batch_size=config.batch_size,
+        shuffle=True,
+        seed=config.seed,
+        drop_last=len(y_tr) % config.batch_size == 1,  # BatchNorm needs 2 samples
+    )
+    result = TrainResult(config, model)
+    for epoch in range(1, config.epochs + 1):
+        t0 = time.perf_counter()
+        lr = opt.param_groups[0]["lr"]
+        model.train()
+        bar = _progress(loader, f"epoch {epoch}/{config.epochs}", progress)
+        seen, loss_sum, correct = 0, 0.0, 0
+        for xb, yb in bar:
+            logits = model(xb)
+            loss = F.cross_entropy(logits, yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            n = len(yb)
+            seen += n
+            loss_sum += float(loss.item()) * n
+            correct += int((logits.data.argmax(axis=1) == yb.data).sum())
+            if bar is not loader:
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
+        if bar is not loader:
+            bar.close()
+        sched.step()
+        test_loss, test_acc, _ = evaluate(model, X_te, y_te)
+        stats = EpochStats(
+            epoch,
+            loss_sum / seen,
+            correct / seen,
+            test_loss,
+            test_acc,
+            lr,
+            time.perf_counter() - t0,
+        )
+        result.history.append(stats)
+        write(
+            f"epoch {epoch:>3}/{config.epochs}  train loss {stats.train_loss:.4f} "
+            f"acc {100 * stats.train_acc:5.1f}%  test loss {stats.test_loss:.4f} "
+            f"acc {100 * stats.test_acc:5.1f}%  ({stats.seconds:.1f}s)"
+        )
+    _, _, pred = evaluate(model, X_te, y_te)
+    result.confusion = confusion_matrix(y_te, pred)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+# ------------------------------------------------------------------ saving and loading
+def save_run(result: TrainResult, out_dir: str | Path) -> list[Path]:
+    """Write ``model.npz``, ``config.json`` and ``history.json``; return the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save(result.model.state_dict(), out / "model.npz")
+    last = result.history[-1] if result.history else None
+    config = {
+        "format": RUN_FORMAT,
+        "version": 1,
+        **asdict(result.config),
+        "test_accuracy": last.test_acc if last else None,
+        "test_loss": last.test_loss if last else None,
+        "train_seconds": round(result.seconds, 3),
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    history = [asdict(h) for h in result.history]
+    (out / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+    return [out / "model.npz", out / "config.json", out / "history.json"]
+
+
+def load_run(path: str | Path) -> tuple[nn.Module, TrainConfig]:
+    """Rebuild the model saved in a run directory (or from its ``model.npz``).
+
+    ``config.json`` must sit next to ``model.npz``. Raises ``FileNotFoundError``
+    or ``ValueError`` with the path and the problem when something is off.
+    """
+    p = Path(path)
+    model_path = p / "model.npz" if p.is_dir() else p
+    config_path = model_path.with_name("config.json")
+    if not model_path.exists():
+        raise FileNotFoundError(f"no model file at {str(model_path)!r}")
+    if not config_path.exists():
+        raise FileNotFoundError(
+            f"no config.json next to {str(model_path)!r}; it records which model to rebuild"
+        )
+    try:
+        raw = json.loads(config_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read {str(config_path)!r}: {exc}") from None
+    if not isinstance(raw, dict) or raw.get("format") != RUN_FORMAT:
+        raise ValueError(f"{str(config_path)!r} is not a chainrule digits run config")
+    known = {f.name for f in fields(TrainConfig)}
+    try:
+        config = TrainConfig(**{k: v for k, v in raw.items() if k in known})
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{str(config_path)!r} has a bad setting: {exc}") from None
+    model = build_model(config.model)
+    state = load(model_path)
+    try:
+        model.load_state_dict(state)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(
+            f"{str(model_path)!r} does not hold a {config.model} model: {exc}"
+        ) from None
+    model.eval()
+    return model, config
+
+
+# ------------------------------------------------------------------ pictures
+def _figure() -> Any:
+    """A matplotlib Figure (no pyplot, so no GUI backend), or None without matplotlib."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    return Figure
+
+
+def plot_curves(history: list[EpochStats], path: str | Path) -> bool:
+    """Loss and accuracy per epoch as a PNG; False when matplotlib is missing."""
+    Figure = _figure()
+    if Figure is None:
+        return False
+    epochs = [h.epoch for h in history]
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    ax_loss.plot(epochs, [h.train_loss for h in history], label="train")
+    ax_loss.plot(epochs, [h.test_loss for h in history], label="test")
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="Loss", yscale="log")
+    ax_acc.plot(epochs, [100 * h.train_acc for h in history], label="train")
+    ax_acc.plot(epochs, [100 * h.test_acc for h in history], label="test")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.savefig(path, dpi=110)
+    return True
+
+
+def plot_confusion(cm: NDArray[np.integer], path: str | Path, title: str = "") -> bool:
+    """The confusion matrix as an annotated PNG; False when matplotlib is missing."""
+    Figure = _figure()
+    if Figure is None:
+        return False
+    n = len(cm)
+    fig = Figure(figsize=(5.2, 4.6), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(cm, cmap="Blues")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    ticks = list(range(n))
+    ax.set(xticks=ticks, yticks=ticks, xlabel="predicted", ylabel="true", title=title)
+    high = cm.max() / 2 if cm.size else 0
+    for i in range(n):
+        for j in range(n):
+            if cm[i, j]:
+                color = "white" if cm[i, j] > high else "black"
+                ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", color=color)
+    fig.savefig(path, dpi=110)
+    return True
+
+
+def main_train(config: TrainConfig, out_dir: str | Path, progress: bool = True) -> TrainResult:
+    """What ``chainrule train`` does: train, report, and write every file of the run."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)  # fail before training, not after
+    epochs = f"{config.epochs} epoch" + ("s" if config.epochs != 1 else "")
+    print(
+        f"training {config.model} on 8x8 digits: {epochs}, batch {config.batch_size}, "
+        f"{config.optimizer} lr {config.lr:g}, seed {config.seed}"
+    )
+    result = train(config, progress=progress and sys.stderr.isatty())
+    written = save_run(result, out)
+    title = f"{config.model}: test accuracy {100 * result.test_accuracy:.1f}%"
+    if plot_curves(result.history, out / "curves.png"):
+        plot_confusion(result.confusion, out / "confusion.png", title)
+        written += [out / "curves.png", out / "confusion.png"]
+    else:
+        print(
+            "matplotlib is not installed: skipping curves.png and confusion.png "
+            "(pip install 'chainrule[train]')"
+        )
+    print(f"test accuracy {100 * result.test_accuracy:.2f}% in {result.seconds:.1f}s")
+    print("wrote " + ", ".join(str(p) for p in written))
+    return result
