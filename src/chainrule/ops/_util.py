@@ -51,8 +51,9 @@ def norm_axes(axis: Any, ndim: int, where: str) -> tuple[int, ...]:
     items = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in items:
-        if not isinstance(a, (int,)) or isinstance(a, bool):
+        if not isinstance(a, (int, xp.integer)) or isinstance(a, bool):
             raise TypeError(f"{where}: axis must be an int or a tuple of ints, got {axis!r}")
+        a = int(a)
         if not -ndim <= a < ndim:
             raise IndexError(
                 f"{where}: axis {a} is out of range for a tensor with {ndim} dimension(s)"

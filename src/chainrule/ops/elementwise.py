@@ -135,7 +135,13 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
     _check(x, "clip")
     if lo is None and hi is None:
         raise ValueError("clip: give at least one of lo and hi")
-    return apply(clip_op, x, lo=lo, hi=hi)
+    for bound in (lo, hi):
+        if isinstance(bound, Tensor) and bound.requires_grad:
+            raise TypeError(
+                "clip: the bounds are constants, but one requires grad; for bounds to "
+                "differentiate, use cr.minimum(cr.maximum(x, lo), hi)"
+            )
+    return apply(clip_op, x, lo=raw(lo), hi=raw(hi))
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
