@@ -490,6 +490,29 @@ def test_numpy_arrays_on_the_left_defer_to_the_tensor() -> None:
     np.testing.assert_array_equal(x.grad.data, c)
 
 
+def test_numpy_integers_as_axes() -> None:
+    x = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    ax = np.int64(1)
+    np.testing.assert_array_equal(x.sum(ax).data, [3.0, 12.0])
+    np.testing.assert_array_equal(x.mean(axis=(np.int32(0), ax)).data, 2.5)
+    np.testing.assert_allclose(x.softmax(ax).data.sum(1), [1.0, 1.0])
+    assert x.max(ax).shape == (2,) and x.unsqueeze(ax).shape == (2, 1, 3)
+    with pytest.raises(TypeError, match="axis"):
+        x.sum(axis=True)
+    with pytest.raises(TypeError, match="axis"):
+        x.sum(axis=1.0)
+
+
+def test_clip_with_tensor_bounds() -> None:
+    x = _x(-2.0, 0.5, 3.0)
+    y = cr.clip(x, cr.tensor(-1.0), cr.tensor([1.0, 1.0, 2.0]))
+    np.testing.assert_array_equal(y.data, [-1.0, 0.5, 2.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0])
+    with pytest.raises(TypeError, match="clip.*maximum"):  # a bound to differentiate
+        cr.clip(x, _x(0.0), None)
+
+
 def test_methods_and_functions_agree() -> None:
     x = cr.tensor([0.3, 1.2, 2.0])
     for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "erf"):
