@@ -20,6 +20,7 @@ the gradient flows, without the arithmetic.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .scalar import RULES, Value
@@ -123,17 +124,16 @@ def _explain_scalar(nodes: list[Node]) -> str:
 
 
 def _derivative_text(node: Node, pos: int, nodes: list[Node]) -> str:
-    """The local derivative ∂node/∂(its input ``pos``) in words, e.g. ``z`` or ``1/x``."""
-    op = node.op
-    names = [nodes[i].name for i in node.inputs]
-    fields = {"x": names[0], "y": names[-1], "out": node.name}
-    if op.startswith("**"):
-        n = float(op[2:])
+    """The local derivative ∂node/∂(its input ``pos``) as a formula: ``z``, ``1 / x``, ..."""
+    names = {"x": nodes[node.inputs[0]].name, "y": nodes[node.inputs[-1]].name, "out": node.name}
+    if node.op.startswith("**"):
+        n = float(node.op[2:])
         if n - 1 in (0, 1):  # 1·x^0 and 2·x^1 read better as 1 and 2·x
-            return format_number(n) + ("·" + fields["x"] if n - 1 else "")
-        fields.update(n=format_number(n), n_1=format_number(n - 1))
-        op = "**"
-    return RULES[op].derivatives[pos].format(**fields)
+            return format_number(n) + ("·" + names["x"] if n - 1 else "")
+        return f"{format_number(n)}·{names['x']}^{format_number(n - 1)}"
+    formula = RULES[node.op].derivatives[pos]
+    formula = re.sub(r"\b(\d+)\.0\b", r"\1", formula).replace(" * ", "·")
+    return re.sub(r"\b(x|y|out)\b", lambda m: names[m.group()], formula)
 
 
 def _explain_tensor(nodes: list[Node]) -> str:

@@ -1,10 +1,10 @@
 """The scalar engine: ``Value``, one number that remembers how it was made.
 
-Every operation is a *gate*. Its rule, in the table ``RULES`` below, computes
-the output from the input numbers and, in the same breath, the gate's local
-derivatives, one per input. The output node keeps them. ``backward()`` then
-only has to walk the graph from the output back to the inputs and apply the
-chain rule at every node::
+Every operation is a *gate*. Its rule, in the table ``RULES`` below, gives the
+output and the gate's local derivatives (one per input) as formulas in the
+input numbers. A gate computes both at once and the output node keeps the
+local derivatives. ``backward()`` then only has to walk the graph from the
+output back to the inputs and apply the chain rule at every node::
 
     input.grad += local_derivative * node.grad
 
@@ -20,81 +20,69 @@ so a graph is freed by reference counting alone as soon as it is dropped.
 
 from __future__ import annotations
 
+import linecache
 import math
 from collections.abc import Callable, Sequence
 from numbers import Real
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 from .graph import toposort
 
 __all__ = ["CONST", "RULES", "Rule", "Value", "constant", "jvp"]
 
 Number = int | float
-Operand = Union["Value", int, float]
 
 
 class Rule(NamedTuple):
-    """One gate: its forward function and its local derivatives in words.
+    """One gate, as formulas: its output and its local derivatives.
 
-    ``forward(x[, y])`` takes the input numbers (``x ** n`` also gets ``n``)
-    and returns ``(out, ∂out/∂x[, ∂out/∂y])``. ``derivatives`` writes the same
-    partial derivatives for people: ``{x}``, ``{y}`` and ``{out}`` stand for
-    the inputs and the output, ``{n}`` and ``{n_1}`` for an exponent n and n - 1.
+    Both are Python expressions in the input numbers ``x`` and ``y`` (or ``x``
+    and the exponent ``n`` for ``**``); a derivative may also use ``out``, the
+    output. ``derivatives[i]`` is ∂out/∂(input i).
     """
 
-    forward: Callable[..., tuple[float, ...]]
+    out: str
     derivatives: tuple[str, ...]
 
 
-_exp, _log, _tanh, _sin, _cos, _sqrt = math.exp, math.log, math.tanh, math.sin, math.cos, math.sqrt
+# The gates. One row per operation: the output and the local derivatives side
+# by side, then the same in mathematical notation.
+# fmt: off
+RULES: dict[str, Rule] = {
+    "+":       Rule("x + y",       ("1.0", "1.0")),                    # d(x + y) = dx + dy
+    "-":       Rule("x - y",       ("1.0", "-1.0")),                   # d(x - y) = dx - dy
+    "×":       Rule("x * y",       ("y", "x")),                        # d(x·y) = y·dx + x·dy
+    "/":       Rule("x / y",       ("1.0 / y", "-x / (y * y)")),       # d(x/y) = dx/y - x/y²·dy
+    "neg":     Rule("-x",          ("-1.0",)),                         # d(-x) = -dx
+    "**":      Rule("power(x, n)", ("n * x ** (n - 1) if n else 0.0",)),  # d(xⁿ) = n·xⁿ⁻¹·dx
+    "exp":     Rule("exp(x)",      ("out",)),                          # d(eˣ) = eˣ·dx
+    "log":     Rule("log(x)",      ("1.0 / x",)),                      # d(ln x) = dx/x
+    "tanh":    Rule("tanh(x)",     ("1.0 - out * out",)),              # d(tanh x) = (1 - tanh²x)·dx
+    "sigmoid": Rule("sigmoid(x)",  ("out * (1.0 - out)",)),            # dσ(x) = σ(x)·(1 - σ(x))·dx
+    "relu":    Rule("x if x > 0.0 else 0.0", ("1.0 if x > 0.0 else 0.0",)),  # 0 at 0, as PyTorch
+    "sin":     Rule("sin(x)",      ("cos(x)",)),                       # d(sin x) = cos x·dx
+    "cos":     Rule("cos(x)",      ("-sin(x)",)),                      # d(cos x) = -sin x·dx
+    "sqrt":    Rule("sqrt(x)",     ("0.5 / out",)),                    # d(√x) = dx/(2√x)
+    "abs":     Rule("abs(x)",      ("sign(x)",)),                      # d|x| = sign(x)·dx, 0 at 0
+}
+# fmt: on
 
 
-def _pow(x: float, n: float) -> tuple[float, float]:
+def _power(x: float, n: float) -> float:
     out = x**n
     if isinstance(out, complex):  # a negative base with a fractional exponent
         raise ValueError("math domain error")
-    return out, n * x ** (n - 1) if n else 0.0
+    return out
 
 
-def _sigmoid(x: float) -> tuple[float, float]:
-    # Two forms so that exp() never overflows: 1/(1+e^-x) = 1 - 1/(1+e^x).
-    s = 1.0 / (1.0 + _exp(-x)) if x >= 0.0 else 1.0 - 1.0 / (1.0 + _exp(x))
-    return s, s * (1.0 - s)
+def _sigmoid(x: float) -> float:
+    # Two forms, so that exp() never overflows: 1/(1+e^-x) = 1 - 1/(1+e^x).
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0.0 else 1.0 - 1.0 / (1.0 + math.exp(x))
 
 
-# The gates: one row per operation, forward and local derivatives side by side.
-RULES: dict[str, Rule] = {
-    # d(x + y) = dx + dy
-    "+": Rule(lambda x, y: (x + y, 1.0, 1.0), ("1", "1")),
-    # d(x - y) = dx - dy
-    "-": Rule(lambda x, y: (x - y, 1.0, -1.0), ("1", "-1")),
-    # d(x·y) = y·dx + x·dy
-    "×": Rule(lambda x, y: (x * y, y, x), ("{y}", "{x}")),
-    # d(x/y) = dx/y - x/y²·dy
-    "/": Rule(lambda x, y: (x / y, 1.0 / y, -x / (y * y)), ("1/{y}", "-{x}/{y}²")),
-    # d(-x) = -dx
-    "neg": Rule(lambda x: (-x, -1.0), ("-1",)),
-    # d(xⁿ) = n·xⁿ⁻¹·dx   (n is a number, not a node)
-    "**": Rule(_pow, ("{n}·{x}^{n_1}",)),
-    # d(eˣ) = eˣ·dx
-    "exp": Rule(lambda x: ((e := _exp(x)), e), ("exp({x}) = {out}",)),
-    # d(ln x) = dx/x
-    "log": Rule(lambda x: (_log(x), 1.0 / x), ("1/{x}",)),
-    # d(tanh x) = (1 - tanh²x)·dx
-    "tanh": Rule(lambda x: ((t := _tanh(x)), 1.0 - t * t), ("1 - {out}²",)),
-    # d(σ(x)) = σ(x)·(1 - σ(x))·dx
-    "sigmoid": Rule(_sigmoid, ("{out}·(1 - {out})",)),
-    # d(relu x) = [x > 0]·dx   (0 at x = 0, as in PyTorch)
-    "relu": Rule(lambda x: (x, 1.0) if x > 0.0 else (0.0, 0.0), ("1 if {x} > 0 else 0",)),
-    # d(sin x) = cos x·dx
-    "sin": Rule(lambda x: (_sin(x), _cos(x)), ("cos({x})",)),
-    # d(cos x) = -sin x·dx
-    "cos": Rule(lambda x: (_cos(x), -_sin(x)), ("-sin({x})",)),
-    # d(√x) = dx/(2√x)
-    "sqrt": Rule(lambda x: ((r := _sqrt(x)), 0.5 / r), ("1/(2·{out})",)),
-    # d|x| = sign(x)·dx   (0 at x = 0, as in PyTorch)
-    "abs": Rule(lambda x: (x, 1.0) if x > 0.0 else (-x, -1.0 if x else 0.0), ("sign({x})",)),
-}
+def _sign(x: float) -> float:
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+
 
 # What a gate needs from its inputs, said when it does not get it.
 _DOMAIN = {
@@ -107,42 +95,123 @@ _DOMAIN = {
 }
 
 CONST = "const"  # the op of a number that was mixed into an expression
-_FORWARD = {op: rule.forward for op, rule in RULES.items()}
-_new = object.__new__
+
+# -- gates, compiled from RULES ----------------------------------------------
+# Each operator method is generated once, at import, from the template below
+# with the rule's formulas written in. Applying a gate is then one plain
+# function: no call to a rule function, no table lookup, nothing per node but
+# the arithmetic and the node's fields. _Dual's methods (forward mode) come
+# from the same template with one more line, the tangent.
+_BINARY_GATE = """
+def {method}(self, other):
+    \"\"\"{doc}\"\"\"
+    if type(other) is not Value:
+        other = operand(other)
+        if other is None:
+            return NotImplemented
+    a, b = {a}, {b}
+    x, y = a.data, b.data
+    try:
+        out = {out}
+        dx = {dx}
+        dy = {dy}
+    except (ArithmeticError, ValueError) as exc:
+        raise domain_error({op!r}, (a, b), exc) from None
+    node = new({cls})
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    node._op = {op!r}
+    node._x = a
+    node._y = b
+    node._dx = dx
+    node._dy = dy{tangent}
+    return node
+"""
+_UNARY_GATE = """
+def {method}(self{n}):
+    \"\"\"{doc}\"\"\"
+    x = self.data
+    try:
+        out = {out}
+        dx = {dx}
+    except (ArithmeticError, ValueError) as exc:
+        raise domain_error({op!r}, (self,), exc{n}) from None
+    node = new({cls})
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    node._op = {name}
+    node._x = self
+    node._y = None
+    node._dx = dx
+    node._dy = 0.0{tangent}
+    return node
+"""
+_TANGENT = {  # forward mode: out' = ∂out/∂x · x' (+ ∂out/∂y · y')
+    _BINARY_GATE: "\n    node.tangent = dx * a.tangent + dy * b.tangent",
+    _UNARY_GATE: "\n    node.tangent = dx * self.tangent",
+}
+_DOCS = {
+    "+": "{a} + {b}",
+    "-": "{a} - {b}",
+    "×": "{a} * {b}",
+    "/": "{a} / {b}",
+    "neg": "-self",
+    "**": "self ** n, n a number",
+    "exp": "e ** self",
+    "log": "The natural logarithm; needs data > 0",
+    "tanh": "The hyperbolic tangent",
+    "sigmoid": "1 / (1 + e ** -self)",
+    "relu": "max(0, self), with derivative 0 at 0",
+    "sin": "The sine (radians)",
+    "cos": "The cosine (radians)",
+    "sqrt": "The square root; needs data > 0",
+    "abs": "|self|, with derivative 0 at 0",
+}
+# What the generated code sees: the functions the formulas use, and its helpers.
+_GATE_GLOBALS: dict[str, Any] = {
+    "exp": math.exp,
+    "log": math.log,
+    "tanh": math.tanh,
+    "sin": math.sin,
+    "cos": math.cos,
+    "sqrt": math.sqrt,
+    "sigmoid": _sigmoid,
+    "sign": _sign,
+    "power": _power,
+    "new": object.__new__,
+}
 
 
-def _binary(op: str, method: str) -> Callable[[Value, Operand], Value]:
-    """The operator ``method`` (``"__mul__"``, ``"__rmul__"``, ...) of gate ``op``.
-
-    A reflected method (``__rmul__``, what Python calls for ``2 * v``) puts the
-    Value on the right. Operators are built once, at import; applying one
-    costs a single call, to its rule.
-    """
-    forward, reflected = _FORWARD[op], method.startswith("__r")
-
-    def gate(self: Value, other: Any) -> Value:
-        if other.__class__ is not Value:
-            other = _operand(other)
-            if other is None:
-                return NotImplemented
-        x, y = (other, self) if reflected else (self, other)
-        try:
-            data, dx, dy = forward(x.data, y.data)
-        except (ArithmeticError, ValueError) as exc:
-            raise _domain_error(op, (x, y), exc) from None
-        out = _new(type(self))
-        out.data = data
-        out.grad = 0.0
-        out.label = ""
-        out._op = op
-        out._x = x
-        out._y = y
-        out._dx = dx
-        out._dy = dy
-        return out
-
-    gate.__name__, gate.__qualname__ = method, f"Value.{method}"
-    return gate
+def _gate(op: str, method: str, cls: str = "Value") -> Callable[..., Any]:
+    """Compile the method ``method`` of class ``cls`` that applies gate ``op``."""
+    rule = RULES[op]
+    if len(rule.derivatives) == 2:
+        template = _BINARY_GATE
+        reflected = method.startswith("__r")  # 2 * v: Python calls v.__rmul__(2)
+        a, b = ("other", "self") if reflected else ("self", "other")
+        fields = dict(a=a, b=b, dx=rule.derivatives[0], dy=rule.derivatives[1])
+        doc = _DOCS[op].format(a=a, b=b) + f". Gate {op!r}: out = {rule.out}; "
+        doc += f"∂out/∂x = {fields['dx']}, ∂out/∂y = {fields['dy']} (x = {a}, y = {b})."
+    else:
+        template = _UNARY_GATE
+        name = 'f"**{n:g}"' if op == "**" else repr(op)
+        fields = dict(n=", n" if op == "**" else "", name=name, dx=rule.derivatives[0])
+        doc = f"{_DOCS[op]}. Gate {op!r}: out = {rule.out}; ∂out/∂x = {fields['dx']} (x = self)."
+    tangent = _TANGENT[template] if cls == "_Dual" else ""
+    source = template.format(
+        method=method, op=op, out=rule.out, cls=cls, tangent=tangent, doc=doc, **fields
+    )
+    # Registered with linecache, the generated code shows in tracebacks and
+    # in inspect.getsource(Value.__mul__) like any other function.
+    filename = f"<chainrule gate {cls}.{method}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {}
+    exec(compile(source, filename, "exec"), _GATE_GLOBALS, namespace)
+    function: Callable[..., Any] = namespace[method]
+    function.__qualname__ = f"{cls}.{method}"
+    return function
 
 
 class Value:
@@ -168,7 +237,7 @@ class Value:
     _dy: float
 
     def __init__(self, data: Number, label: str = "") -> None:
-        if data.__class__ is not float:
+        if type(data) is not float:
             data = _as_float(data, "Value(data)", "Value(float(data))")
         self.data = data
         self.grad = 0.0
@@ -177,21 +246,30 @@ class Value:
         self._x = self._y = None
         self._dx = self._dy = 0.0
 
-    # -- operators: each applies a gate from RULES ---------------------------
-    __add__ = _binary("+", "__add__")
-    __radd__ = _binary("+", "__radd__")
-    __sub__ = _binary("-", "__sub__")
-    __rsub__ = _binary("-", "__rsub__")
-    __mul__ = _binary("×", "__mul__")
-    __rmul__ = _binary("×", "__rmul__")
-    __truediv__ = _binary("/", "__truediv__")
-    __rtruediv__ = _binary("/", "__rtruediv__")
-
-    def __neg__(self) -> Value:
-        return _unary(self, "neg")
+    # -- the gates (see RULES) -----------------------------------------------
+    __add__ = _gate("+", "__add__")
+    __radd__ = _gate("+", "__radd__")
+    __sub__ = _gate("-", "__sub__")
+    __rsub__ = _gate("-", "__rsub__")
+    __mul__ = _gate("×", "__mul__")
+    __rmul__ = _gate("×", "__rmul__")
+    __truediv__ = _gate("/", "__truediv__")
+    __rtruediv__ = _gate("/", "__rtruediv__")
+    __neg__ = _gate("neg", "__neg__")
+    _power = _gate("**", "_power")
+    exp = _gate("exp", "exp")
+    log = _gate("log", "log")
+    tanh = _gate("tanh", "tanh")
+    sigmoid = _gate("sigmoid", "sigmoid")
+    relu = _gate("relu", "relu")
+    sin = _gate("sin", "sin")
+    cos = _gate("cos", "cos")
+    sqrt = _gate("sqrt", "sqrt")
+    abs = _gate("abs", "abs")
 
     def __pow__(self, n: Number) -> Value:
-        if n.__class__ is not int and n.__class__ is not float:
+        """self ** n for a number n (see the gate ``_power``)."""
+        if type(n) is not int and type(n) is not float:
             if isinstance(n, Value):
                 raise TypeError(
                     f"Value ** Value is not supported: the exponent must be a number, "
@@ -199,49 +277,14 @@ class Value:
                 )
             if not isinstance(n, Real):
                 return NotImplemented
-        return _unary(self, "**", float(n))
+        result: Value = self._power(float(n))
+        return result
 
     def __rpow__(self, base: Number) -> Value:
         raise TypeError(
             f"{base!r} ** Value is not supported: the exponent must be a number. "
             f"Write (x * math.log({base!r})).exp() for {base!r} ** x."
         )
-
-    def exp(self) -> Value:
-        """e ** self."""
-        return _unary(self, "exp")
-
-    def log(self) -> Value:
-        """Natural logarithm; needs data > 0."""
-        return _unary(self, "log")
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent."""
-        return _unary(self, "tanh")
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e ** -self)."""
-        return _unary(self, "sigmoid")
-
-    def relu(self) -> Value:
-        """max(0, self), with derivative 0 at 0."""
-        return _unary(self, "relu")
-
-    def sin(self) -> Value:
-        """Sine (radians)."""
-        return _unary(self, "sin")
-
-    def cos(self) -> Value:
-        """Cosine (radians)."""
-        return _unary(self, "cos")
-
-    def sqrt(self) -> Value:
-        """Square root; needs data > 0."""
-        return _unary(self, "sqrt")
-
-    def abs(self) -> Value:
-        """|self|, with derivative 0 at 0."""
-        return _unary(self, "abs")
 
     # -- reverse mode --------------------------------------------------------
     def backward(self) -> None:
@@ -316,24 +359,6 @@ def _inputs_resetting_grad(node: Value) -> tuple[Value, ...]:
     return (x,) if y is None else (x, y)
 
 
-def _unary(x: Value, op: str, *params: float) -> Value:
-    """Apply the one-input gate ``op`` to ``x`` (``params``: the exponent of ``**``)."""
-    try:
-        data, dx = _FORWARD[op](x.data, *params)
-    except (ArithmeticError, ValueError) as exc:
-        raise _domain_error(op, (x,), exc, *params) from None
-    out = _new(type(x))
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._op = f"**{params[0]:g}" if params else op
-    out._x = x
-    out._y = None
-    out._dx = dx
-    out._dy = 0.0
-    return out
-
-
 def constant(x: Number) -> Value:
     """A constant node, like the one ``x + 2`` makes of the 2 (shown as ``(const)``)."""
     const = Value(x)
@@ -373,32 +398,28 @@ def _domain_error(op: str, inputs: Sequence[Value], exc: Exception, *params: flo
 
 # -- forward mode ------------------------------------------------------------
 class _Dual(Value):
-    """A Value that also carries a tangent, computed as each gate runs."""
+    """A Value that also carries a tangent, computed by each gate as it runs."""
 
     __slots__ = ("tangent",)
     tangent: float  # type: ignore[assignment]
 
 
-def _carrying_tangent(method: Callable[..., Value]) -> Callable[..., Value]:
-    def with_tangent(self: Value, *args: object) -> Value:
-        out = method(self, *args)
-        if out is not NotImplemented:
-            # The chain rule forwards, from the local derivatives the gate
-            # cached for backward(): out' = ∂out/∂x · x' + ∂out/∂y · y'
-            x, y = out._x, out._y
-            t = out._dx * x.tangent  # type: ignore[union-attr]
-            out.tangent = t if y is None else t + out._dy * y.tangent  # type: ignore[misc]
-        return out
+for _method, _op in [
+    ("__add__", "+"),
+    ("__radd__", "+"),
+    ("__sub__", "-"),
+    ("__rsub__", "-"),
+    ("__mul__", "×"),
+    ("__rmul__", "×"),
+    ("__truediv__", "/"),
+    ("__rtruediv__", "/"),
+    ("__neg__", "neg"),
+    ("_power", "**"),
+    *[(_name, _name) for _name in RULES if _name.isalpha() and _name != "neg"],
+]:
+    setattr(_Dual, _method, _gate(_op, _method, cls="_Dual"))
 
-    with_tangent.__name__, with_tangent.__doc__ = method.__name__, method.__doc__
-    return with_tangent
-
-
-for _method in (
-    "__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __neg__ "
-    "__pow__ exp log tanh sigmoid relu sin cos sqrt abs"
-).split():
-    setattr(_Dual, _method, _carrying_tangent(getattr(Value, _method)))
+_GATE_GLOBALS.update(Value=Value, _Dual=_Dual, operand=_operand, domain_error=_domain_error)
 
 
 def jvp(
@@ -410,7 +431,7 @@ def jvp(
 
     One forward sweep and no backward pass: as each gate runs it also computes
     ``out.tangent = Σ ∂out/∂input · input.tangent`` from the local derivatives
-    it caches anyway. ``f`` takes and returns Values.
+    it computes anyway. ``f`` takes and returns Values.
 
     >>> jvp(lambda x, y: x * y + x.sin(), (2.0, 3.0), (1.0, 0.0))  # ∂/∂x = y + cos x
     (6.909297426825682, 2.5838531634528574)
@@ -422,7 +443,7 @@ def jvp(
         )
     duals = []
     for p, t in zip(primals, tangents, strict=True):
-        d = _new(_Dual)
+        d = object.__new__(_Dual)
         if isinstance(p, Value):
             Value.__init__(d, p.data, p.label)
         else:
