@@ -31,6 +31,7 @@ CASES: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
     ),
     ("max_pool2d", lambda x: F.max_pool2d(x, 2), (_r(2, 2, 4, 4),)),
     ("max_pool2d-pad", lambda x: F.max_pool2d(x, 3, 2, 1), (_r(1, 2, 5, 5),)),
+    ("max_pool2d-crop", lambda x: F.max_pool2d(x, 2, padding=1), (_r(1, 1, 4, 5),)),
     ("layer_norm", lambda x, w, b: F.layer_norm(x, (4,), w, b), (_r(3, 4), _r(4), _r(4))),
     (
         "batch_norm",

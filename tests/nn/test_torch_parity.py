@@ -78,6 +78,13 @@ LAYERS: list[tuple[str, Callable[[], nn.Module], Callable[[], Any], tuple[int, .
         (2, 3, 7, 5),
     ),
     ("maxpool", lambda: nn.MaxPool2d(2), lambda: tnn.MaxPool2d(2), (2, 3, 6, 6)),
+    ("maxpool-odd-size", lambda: nn.MaxPool2d(2), lambda: tnn.MaxPool2d(2), (2, 2, 7, 5)),
+    (
+        "maxpool-tiles-pad",
+        lambda: nn.MaxPool2d(2, padding=1),
+        lambda: tnn.MaxPool2d(2, padding=1),
+        (1, 2, 5, 6),
+    ),
     (
         "maxpool-stride-pad",
         lambda: nn.MaxPool2d(3, stride=2, padding=1),

@@ -226,9 +226,11 @@ def conv2d(
 ) -> Tensor:
     """2-D convolution (cross-correlation, as in PyTorch) of ``(N, C, H, W)`` inputs.
 
-    ``weight`` has shape ``(out_channels, C, kh, kw)``. Computed as one matrix
-    product over every window at once: the windows come from
-    ``cr.unfold2d`` (im2col), giving ``(N·L, C·kh·kw) @ (C·kh·kw, out)``.
+    ``weight`` has shape ``(out_channels, C, kh, kw)``. Computed as one
+    (batched) matrix product over every window at once: ``cr.unfold2d``
+    (im2col) lays the windows out as columns ``(N, C·kh·kw, L)``, and
+    ``weight.reshape(out, C·kh·kw) @ columns`` gives ``(N, out, L)``, already
+    in channel-first order.
     """
     x = _t(x)
     xs, ws = x.data.shape, _shape(weight)
@@ -242,12 +244,11 @@ def conv2d(
     n, (o, c, kh, kw) = xs[0], ws
     ho = (xs[2] + 2 * p[0] - kh) // s[0] + 1
     wo = (xs[3] + 2 * p[1] - kw) // s[1] + 1
-    cols = _t(unfold2d(x, (kh, kw), s, p))  # (N, C*kh*kw, L)
-    rows = cols.transpose(1, 2).reshape(n * ho * wo, c * kh * kw)
-    out = rows @ weight.reshape(o, c * kh * kw).T  # (N*L, O)
+    cols = unfold2d(x, (kh, kw), s, p)  # (N, C*kh*kw, L)
+    out = _t(weight).reshape(o, c * kh * kw) @ cols  # (O, C*kh*kw) @ (N, C*kh*kw, L)
     if bias is not None:
-        out = out + bias
-    return out.reshape(n, ho, wo, o).permute(0, 3, 1, 2)
+        out = out + _t(bias).reshape(o, 1)
+    return out.reshape(n, o, ho, wo)  # (N, O, L) is already channel-first: no transpose
 
 
 def max_pool2d(
@@ -260,7 +261,8 @@ def max_pool2d(
 
     ``stride`` defaults to ``kernel_size``; padding counts as -inf, so it is
     never the maximum. The gradient goes to the window's maximum (shared
-    equally if several elements tie).
+    equally if several elements tie). Windows that tile the image (stride =
+    kernel) are exposed by a reshape; overlapping ones by ``cr.unfold2d``.
     """
     x = _t(x)
     if x.ndim != 4:
@@ -274,7 +276,14 @@ def max_pool2d(
         x = _pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), value=-np.inf)
     n, c, h, w = x.data.shape
     ho, wo = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
-    cols = _t(unfold2d(x, k, s))  # (N, C*kh*kw, L)
+    if s == k:
+        # windows tile the image: a reshape exposes them, with no copy of the
+        # input; putting the window axes first makes max a fast outer reduction
+        if (h, w) != (ho * k[0], wo * k[1]):
+            x = x[:, :, : ho * k[0], : wo * k[1]]
+        tiles = x.reshape(n, c, ho, k[0], wo, k[1]).permute(3, 5, 0, 1, 2, 4)
+        return tiles.reshape(k[0] * k[1], n, c, ho, wo).max(axis=0)
+    cols = _t(unfold2d(x, k, s))  # overlapping windows: (N, C*kh*kw, L)
     return cols.reshape(n, c, k[0] * k[1], ho * wo).max(axis=2).reshape(n, c, ho, wo)
 
 

@@ -76,15 +76,20 @@ class Adam(Optimizer):
         m *= beta1
         m += (1 - beta1) * grad
         v *= beta2
-        v += (1 - beta2) * (grad * grad)
+        v += (1 - beta2) * np.square(grad)
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
         # Python floats, so that float32 arrays stay float32
         step_size = lr / (1 - beta1**t)
         bias_correction2_sqrt = math.sqrt(1 - beta2**t)
-        denom = np.sqrt(v) / bias_correction2_sqrt + eps
-        param -= step_size * (m / denom)
+        # step = m / (sqrt(v) / sqrt(bc2) + eps), built in one scratch array
+        step = np.sqrt(v)
+        step /= bias_correction2_sqrt
+        step += eps
+        np.divide(m, step, out=step)
+        step *= step_size
+        param -= step
 
 
 class AdamW(Adam):
