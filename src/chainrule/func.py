@@ -12,6 +12,7 @@ from typing import Any
 
 from .backend import xp
 from .errors import GraphError, ShapeError
+from .graph import toposort
 from .tensor import (
     _ACTIVE_LEVELS,
     Tensor,
@@ -30,7 +31,12 @@ Argnums = int | Sequence[int]
 
 
 def _argnums(argnums: Argnums, nargs: int, where: str) -> tuple[int, ...]:
-    items = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if isinstance(argnums, (tuple, list)):
+        items = tuple(argnums)
+    elif isinstance(argnums, int) and not isinstance(argnums, bool):
+        items = (argnums,)
+    else:
+        items = ()
     if not items or not all(isinstance(a, int) and not isinstance(a, bool) for a in items):
         raise TypeError(f"{where}: argnums must be an int or a tuple of ints, got {argnums!r}")
     norm = []
@@ -60,8 +66,10 @@ def _as_input(x: Any, where: str, i: int) -> Tensor:
             with enable_grad():
                 t = apply(identity, x)
             t.requires_grad = True
-            return t
-        return _leaf(x.data, requires_grad=True)
+        else:
+            t = _leaf(x.data, requires_grad=True)
+        t._extras()["transform_input"] = True
+        return t
     arr = xp.asarray(x)
     if arr.dtype.kind not in "f":
         if arr.dtype.kind in "iub":
@@ -70,7 +78,9 @@ def _as_input(x: Any, where: str, i: int) -> Tensor:
                 "floating-point inputs (e.g. pass 2.0, not 2)"
             )
         raise TypeError(f"{where}: argument {i} is a {type(x).__name__}, not an array or tensor")
-    return _leaf(arr, requires_grad=True)
+    t = _leaf(arr, requires_grad=True)
+    t._extras()["transform_input"] = True
+    return t
 
 
 def _nested(args: Sequence[Any]) -> bool:
@@ -80,9 +90,32 @@ def _nested(args: Sequence[Any]) -> bool:
     )
 
 
-def _call(f: Callable[..., Any], args: list[Any], where: str) -> Tensor:
+def _reaches_outside(out: Tensor | None, inputs: Sequence[Tensor]) -> bool:
+    """Does ``out`` depend on a tensor that requires grad other than ``inputs`` and
+    the inputs of (inner) transforms, say a weight ``f`` closes over? Then its
+    derivative must be recorded too."""
+    if out is None or not out.requires_grad:
+        return False
+    stop = set(inputs)
+    return any(
+        t._node is None and t not in stop and not (t._extra and "transform_input" in t._extra)
+        for t in toposort(out, lambda t: () if t in stop else t._edges)
+    )
+
+
+def _records(args: Sequence[Any], out: Tensor, inputs: Sequence[Tensor]) -> bool:
+    return _nested(args) or _reaches_outside(out, inputs)
+
+
+def _call(f: Callable[..., Any], args: list[Any], where: str, many: bool = False) -> Any:
     with enable_grad():
         out = f(*args)
+    if many and isinstance(out, tuple):
+        return tuple(_as_output(o, where) for o in out)
+    return _as_output(out, where)
+
+
+def _as_output(out: Any, where: str) -> Tensor:
     if not isinstance(out, Tensor):
         if isinstance(out, (int, float)) or hasattr(out, "shape"):
             return _leaf(xp.asarray(out))
@@ -121,7 +154,6 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     @_transform
     def wrapped(*args: Any) -> tuple[Tensor, Any]:
         nums = _argnums(argnums, len(args), "grad")
-        nested = _nested(args)
         call = list(args)
         for i in nums:
             call[i] = _as_input(args[i], "grad", i)
@@ -132,6 +164,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
                 "use cr.jacrev / cr.jacfwd for a Jacobian, or cr.vjp with a cotangent"
             )
         inputs = [call[i] for i in nums]
+        nested = _records(args, out, inputs)
         grads: list[Any] = [None] * len(nums)
         if out.requires_grad:
             seed = xp.ones_like(out.data)
@@ -162,7 +195,7 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
 
 def _wrap(g: Any) -> Tensor:
-    return g if isinstance(g, Tensor) else _leaf(g)
+    return g if isinstance(g, Tensor) else _leaf(xp.asarray(g))
 
 
 def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Tensor, Callable[..., tuple]]:
@@ -170,9 +203,9 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Tensor, Callable[..., tup
     to ``v · J`` for each primal: one reverse sweep per call, no Jacobian formed."""
     _DEPTH[0] += 1
     try:
-        nested = _nested(primals)
         call = [_as_input(p, "vjp", i) for i, p in enumerate(primals)]
         out = _call(f, call, "vjp")
+        nested = _records(primals, out, call)
     finally:
         _DEPTH[0] -= 1
 
@@ -197,12 +230,12 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Tensor, Callable[..., tup
 @_transform
 def _jacrev_at(f: Callable[..., Any], argnums: Argnums, args: tuple) -> Any:
     nums = _argnums(argnums, len(args), "jacrev")
-    nested = _nested(args)
     call = list(args)
     for i in nums:
         call[i] = _as_input(args[i], "jacrev", i)
     out = _call(f, call, "jacrev")
     inputs = [call[i] for i in nums]
+    nested = _records(args, out, inputs)
     n = out.size
     results = []
     if out.requires_grad:
@@ -268,11 +301,12 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
             call = _with_tangents(primals, range(len(primals)), tangents, level, "jvp")
             out = _call(f, call, "jvp")
             t_out = tangent_of(out, level)
+        if t_out is None:
+            t_out = _zeros_for(out)
+        nested = (_nested(primals) or _reaches_outside(out, call)
+                  or _reaches_outside(t_out, call))
     finally:
         _DEPTH[0] -= 1
-    if t_out is None:
-        t_out = _zeros_for(out)
-    nested = _nested(primals)
     if not nested:
         return out.detach(), t_out.detach()
     return out, t_out
@@ -298,20 +332,26 @@ def _jacfwd_at(f: Callable[..., Any], argnums: Argnums, args: tuple) -> Any:
         start += n
     with forward_level() as level:
         call = _with_tangents(args, nums, basis, level, "jacfwd")
-        out = _call(f, call, "jacfwd")
-        t_out = tangent_of(out, level)
-    if t_out is None:
-        t_out = _leaf(xp.zeros((total,) + out.shape, dtype=out.dtype))
-    # t_out is (inputs..., outputs...): move the output axes first
-    flat = t_out.reshape(total, out.size)
-    jac = flat.T
-    results, start = [], 0
-    for s, n in zip(shapes, sizes):
-        results.append(jac[:, start : start + n].reshape(out.shape + s))
-        start += n
-    if not _nested(args):
-        results = [r.detach() for r in results]
-    return _pack(results, argnums)
+        out = _call(f, call, "jacfwd", many=True)
+        outs = out if isinstance(out, tuple) else (out,)
+        t_outs = [tangent_of(o, level) for o in outs]
+    inputs = [call[i] for i in nums]
+    nested = _nested(args) or any(
+        _reaches_outside(o, inputs) or _reaches_outside(t, inputs) for o, t in zip(outs, t_outs)
+    )
+    jacobians = []
+    for o, t in zip(outs, t_outs):
+        if t is None:
+            t = _leaf(xp.zeros((total,) + o.shape, dtype=o.dtype))
+        # t is (inputs, outputs...): put the output axes first, then split by input
+        jac = t.reshape(total, o.size).T
+        blocks, start = [], 0
+        for s, n in zip(shapes, sizes):
+            block = jac[:, start : start + n].reshape(o.shape + s)
+            blocks.append(block if nested else block.detach())
+            start += n
+        jacobians.append(_pack(blocks, argnums))
+    return tuple(jacobians) if isinstance(out, tuple) else jacobians[0]
 
 
 def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
@@ -329,7 +369,11 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
 
 def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
-    """The Hessian of scalar ``f``: forward mode over reverse mode, ``jacfwd(jacrev(f))``."""
+    """The Hessian of scalar ``f``: forward mode over reverse mode, ``jacfwd(jacrev(f))``.
+
+    With a tuple ``argnums`` the result is nested: ``H[i][j]`` is the block of
+    second derivatives with respect to arguments ``argnums[i]`` and ``argnums[j]``.
+    """
     return jacfwd(jacrev(f, argnums), argnums)
 
 

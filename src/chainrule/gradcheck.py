@@ -89,6 +89,11 @@ def gradcheck(
     analytic and numerical values.
     """
     xs, diff = _as_float64(_inputs(inputs))
+    if not diff:
+        raise ValueError(
+            "gradcheck: no input to check: mark the inputs to differentiate with "
+            "requires_grad=True (or pass floating-point ndarrays)"
+        )
     out = _output(f, xs, "gradcheck")
     if out.dtype.kind != "f":
         raise TypeError(f"gradcheck: the function's output has dtype {out.dtype}, not float")

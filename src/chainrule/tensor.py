@@ -153,6 +153,9 @@ class Op:
                 t = m.reshape(t, t.shape[:lead] + (1,) * (_ndim(out) - _ndim(x)) + x.shape)
             term = self.vjp_all(m, t, out, inputs, params, [j == i for j in range(len(inputs))])[i]
             total = term if total is None else total + term
+            full = tuple(t.shape[:lead]) + tuple(out.shape)
+        if total is not None and tuple(total.shape) != full:  # e.g. the tangent of a + b
+            total = m.broadcast_to(total, full)  # where only the smaller input moves
         return total
 
 
@@ -271,7 +274,8 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        return self.data if dtype is None else self.data.astype(dtype)
+        data = xp.asarray(self.data)
+        return data if dtype is None else data.astype(dtype)
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -562,46 +566,46 @@ def _levels_of(t: Any) -> list[int]:
     return [lv for lv in tangents if lv in _ACTIVE_LEVELS] if tangents else []
 
 
-def _below(t: Any, level: int) -> Any:
-    """``t`` as seen from ``level``: the same value, tangents of levels >= ``level`` removed."""
-    if not any(lv >= level for lv in _levels_of(t)):
-        return t
-    from .ops.shape import identity
-
-    with no_grad() if not t.requires_grad else contextlib.nullcontext():
-        s = apply_without_tangents(identity, t)
-    for lv, tan in t._extra["tangents"].items():  # type: ignore[index]
-        if lv < level:
-            set_tangent(s, lv, tan)
-    return s
-
-
-def apply_without_tangents(op: Op, *args: Any, **params: Any) -> Tensor:
-    levels = _ACTIVE_LEVELS[:]
-    _ACTIVE_LEVELS.clear()
-    try:
-        return apply(op, *args, **params)
-    finally:
-        _ACTIVE_LEVELS.extend(levels)
-
-
 def _push_tangents(op: Op, args: tuple, params: Any, out: Tensor) -> None:
     levels = sorted({lv for a in args for lv in _levels_of(a)})
     if not levels:
         return
     from .ops import tensor_math
 
-    for level in levels:
-        tangents = tuple(tangent_of(a, level) for a in args)
-        if all(t is None for t in tangents):
-            continue
-        inputs = tuple(_below(a, level) for a in args)
-        result = op.tangent(tensor_math, tangents, _below(out, level), inputs, params)
-        if result is None:
-            continue
-        if not isinstance(result, Tensor):
-            result = _leaf(xp.asarray(result))
-        set_tangent(out, level, result)
+    active = _ACTIVE_LEVELS[:]
+    try:
+        for level in levels:
+            tangents = tuple(tangent_of(a, level) for a in args)
+            if all(t is None for t in tangents):
+                continue
+            # Seen from this level, the tangents of this level and above do not
+            # exist: the rule runs with only the outer (lower) levels switched on.
+            _ACTIVE_LEVELS[:] = [lv for lv in active if lv < level]
+            result = op.tangent(tensor_math, tangents, _alias(out), args, params)
+            _ACTIVE_LEVELS[:] = active
+            if result is None:
+                continue
+            if not isinstance(result, Tensor):
+                result = _leaf(xp.asarray(result))
+            set_tangent(out, level, result)
+    finally:
+        _ACTIVE_LEVELS[:] = active
+
+
+def _alias(t: Tensor) -> Tensor:
+    """``t`` for use inside its own tangent rule: while recording, a second node with
+    the same history, so the tangent (kept on ``t``) never refers back to ``t``."""
+    if t._node is None:
+        return t
+    a = Tensor.__new__(Tensor)
+    a.data = t.data
+    a.grad = None
+    a.requires_grad = t.requires_grad
+    a._node = t._node
+    a._edges = t._edges
+    tangents = t._extra.get("tangents") if t._extra else None
+    a._extra = {"tangents": dict(tangents)} if tangents else None
+    return a
 
 
 @contextlib.contextmanager
@@ -738,7 +742,10 @@ def backprop(
                 node._node = op.freed
     if inputs is None:
         return None
-    return [results.get(t) for t in inputs]
+    return [
+        xp.asarray(g) if g is not None and not create_graph and type(g) is not _ndarray else g
+        for g in (results.get(t) for t in inputs)
+    ]
 
 
 def _unbroadcast(m: Any, gp: Any, nb: int, op: Op, p: Tensor) -> Any:
@@ -790,6 +797,8 @@ def _accumulate(leaf: Tensor, g: Any, create_graph: bool, claimed: set[int]) -> 
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
     current = leaf.grad
+    if type(g) is not _ndarray:  # NumPy gives 0-d results as scalars
+        g = xp.asarray(g)
     if current is None:
         if id(g) in claimed or g.base is not None or not g.flags.writeable:
             g = g.copy()
@@ -802,5 +811,5 @@ def _accumulate(leaf: Tensor, g: Any, create_graph: bool, claimed: set[int]) -> 
 
 
 def _store_retained(node: Tensor, g: Any, create_graph: bool) -> None:
-    gt = g if isinstance(g, Tensor) else _leaf(g.copy())
+    gt = g if isinstance(g, Tensor) else _leaf(xp.array(g))
     node.grad = gt if node.grad is None else node.grad + gt

@@ -207,16 +207,12 @@ def test_custom_gate_without_jvp_says_what_to_define() -> None:
 # ---------------------------------------------------------------- broadcasting tangents
 
 
-@pytest.mark.xfail(strict=True, reason="Op.tangent leaves the tangent of add / sub / where in "
-                                       "the broadcast input's shape instead of the output's")
 def test_jvp_through_a_broadcasting_add_has_the_outputs_shape() -> None:
     a, b = np.ones((3, 1)), np.arange(4.0)
     out, t_out = cr.jvp(lambda u: u + b, (a,), (np.ones((3, 1)),))
     assert t_out.shape == out.shape == (3, 4)
 
 
-@pytest.mark.xfail(strict=True, reason="Op.tangent leaves the tangent of add / sub / where in "
-                                       "the broadcast input's shape instead of the output's")
 def test_jvp_through_a_broadcasting_add_then_sum_counts_every_copy() -> None:
     a, b = np.ones((3, 1)), np.arange(4.0)
     _, t_out = cr.jvp(lambda u: (u + b).sum(), (a,), (np.ones((3, 1)),))

@@ -29,17 +29,8 @@ def test_jacrev_and_jacfwd_match_central_differences(case: Case) -> None:
         assert_close(rev[i], fwd[i], atol=1e-12, rtol=1e-12, what=f"jacrev vs jacfwd, input {i}")
 
 
-# Forward mode through an elementwise op whose rule does not itself broadcast
-# (add, sub, where) leaves the tangent in the *input's* shape when only the
-# broadcast input carries one: see test_forward_mode.py for the minimal case.
-BROADCAST_TANGENT = pytest.mark.xfail(
-    strict=True, raises=cr.ShapeError,
-    reason="Op.tangent does not broadcast an elementwise tangent to the output's shape",
-)
 _SINGLE = [
-    pytest.param(case, i, id=f"{case.name}-arg{i}",
-                 marks=[BROADCAST_TANGENT] if (case.name, i) in {
-                     ("add_bcast", 0), ("add_bcast", 1), ("sub_bcast", 1)} else [])
+    pytest.param(case, i, id=f"{case.name}-arg{i}")
     for case in CASES for i in range(len(case.inputs()))
 ]
 

@@ -522,12 +522,6 @@ def test_methods_and_functions_agree() -> None:
 
 
 # ---------------------------------------------------------------- forward mode
-@pytest.mark.xfail(
-    strict=True,
-    reason="forward mode: Op.tangent does not broadcast an elementwise rule's result to "
-    "the output's shape, so the tangent of a + c (only the smaller operand carrying a "
-    "tangent) keeps the operand's shape",
-)
 @pytest.mark.parametrize(
     "f",
     [lambda a: a + np.ones(3), lambda a: np.ones((2, 3)) - a, lambda a: a + cr.ones(3)],
@@ -538,7 +532,6 @@ def test_jvp_tangent_has_output_shape(f: object) -> None:
     assert t.shape == out.shape
 
 
-@pytest.mark.xfail(strict=True, reason="same bug as test_jvp_tangent_has_output_shape")
 def test_jacfwd_of_a_broadcasting_add() -> None:
     b = cr.ones(3)
     jac = cr.jacfwd(lambda a: a + b)(cr.tensor([1.0]))

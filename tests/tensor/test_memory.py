@@ -163,11 +163,7 @@ def _forward_mode_on_inputs_that_require_grad() -> None:
 
 SCENARIOS = [_backward, _retain_then_drop, _forward_only, _hooks_and_retain_grad,
              _create_graph_then_clear, _transforms, _forward_mode,
-             pytest.param(_forward_mode_on_inputs_that_require_grad, marks=pytest.mark.xfail(
-                 strict=True,
-                 reason="cr.jvp on a primal that requires grad: an output keeps its tangent "
-                 "(in its extras) and, when the tangent rule uses the output (tanh, exp, "
-                 "sqrt, ...), the tangent's recorded graph keeps the output: a cycle"))]
+             _forward_mode_on_inputs_that_require_grad]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__.strip("_"))
@@ -176,7 +172,6 @@ def test_no_reference_cycles(scenario: Callable[[], None]) -> None:
     assert garbage == [], sorted({type(o).__name__ for o in garbage})
 
 
-@pytest.mark.xfail(strict=True, reason="same cycle as the forward-mode scenario above")
 def test_jvp_output_is_freed_by_refcounting() -> None:
     with refcounting_only():
         x = cr.tensor([1.0, 2.0], requires_grad=True)

@@ -20,9 +20,6 @@ from . import numerical
 from .op_table import CASES, FIRST, SECOND, OpCase, Sample
 
 ALL = pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-# Known engine bug (strict xfail in test_engine): a forward-mode tangent is not
-# broadcast to the output's shape when only the smaller operand of + or - has one.
-JVP_UNBROADCAST = {"ndarray-sub"}
 SECOND_ORDER = pytest.mark.parametrize(
     "case", [c for c in CASES if c.second_order], ids=lambda c: c.name
 )
@@ -94,8 +91,6 @@ def test_jvp_matches_central_differences(case: OpCase, data: st.DataObject) -> N
     np.testing.assert_allclose(out.data, case.ref(*sample.arrays, **sample.params),
                                rtol=1e-12, atol=1e-12)
     got = t_out.data
-    if case.name in JVP_UNBROADCAST:  # see test_engine.test_jvp_tangent_has_output_shape
-        got = np.broadcast_to(got, out.shape)
     assert got.shape == out.shape
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
