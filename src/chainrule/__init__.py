@@ -24,6 +24,9 @@ from .factories import (
     zeros,
     zeros_like,
 )
+from .func import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .function import Context, Function
+from .gradcheck import gradcheck, gradgradcheck
 from .ops.conv import fold2d, unfold2d
 from .ops.elementwise import abs_ as abs
 from .ops.elementwise import clip, where
@@ -65,9 +68,6 @@ from .ops.shape import (
     transpose,
     unsqueeze,
 )
-from .func import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
-from .function import Context, Function
-from .gradcheck import gradcheck, gradgradcheck
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 float32 = _xp.float32

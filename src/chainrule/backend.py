@@ -21,6 +21,7 @@ import numpy
 xp = numpy
 ndarray = numpy.ndarray
 Array = Any  # an xp.ndarray; kept loose so another backend type-checks too
+Pair = tuple[int, int]
 
 exp = xp.exp
 log = xp.log
@@ -144,15 +145,16 @@ def windows2d(x: Array, kernel: tuple[int, int], stride: tuple[int, int]) -> Arr
 
 
 def conv_out_size(
-    size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]
-) -> tuple[int, int]:
+    size: Pair, kernel: Pair, stride: Pair, padding: Pair
+) -> Pair:
     return (
         (size[0] + 2 * padding[0] - kernel[0]) // stride[0] + 1,
         (size[1] + 2 * padding[1] - kernel[1]) // stride[1] + 1,
     )
 
 
-def unfold2d(x: Any, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]) -> Any:
+def unfold2d(x: Array, kernel: Pair, stride: Pair, padding: Pair) -> Array:
+    """Every kernel window of ``x`` (..., C, H, W) as a column: (..., C·kh·kw, L) (im2col)."""
     ph, pw = padding
     if ph or pw:
         x = xp.pad(x, [(0, 0)] * (x.ndim - 2) + [(ph, ph), (pw, pw)])
@@ -161,7 +163,8 @@ def unfold2d(x: Any, kernel: tuple[int, int], stride: tuple[int, int], padding: 
     return win.reshape(*pre, c * kh * kw, ho * wo)
 
 
-def fold2d(cols: Any, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]) -> Any:
+def fold2d(cols: Array, size: Pair, kernel: Pair, stride: Pair, padding: Pair) -> Array:
+    """The adjoint of ``unfold2d``: add each column back into the window it came from."""
     kh, kw = kernel
     sh, sw = stride
     ho, wo = conv_out_size(size, kernel, stride, padding)

@@ -171,7 +171,8 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
             grads = backprop(out, seed, inputs=inputs, retain_graph=nested,
                              create_graph=nested) or grads
         result = [
-            _wrap(g) if g is not None else _zeros_for(x) for g, x in zip(grads, inputs)
+            _wrap(g) if g is not None else _zeros_for(x)
+            for g, x in zip(grads, inputs, strict=True)
         ]
         value = out if nested else out.detach()
         return value, _pack(result, argnums)
@@ -222,7 +223,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Tensor, Callable[..., tup
         seed = v if isinstance(v, Tensor) else xp.asarray(v, dtype=out.dtype)
         grads = backprop(out, seed, inputs=call, retain_graph=True, create_graph=nested)
         return tuple(_wrap(g) if g is not None else _zeros_for(x)
-                     for g, x in zip(grads or [], call))
+                     for g, x in zip(grads or [], call, strict=False))
 
     return (out if nested else out.detach()), vjp_fn
 
@@ -243,7 +244,7 @@ def _jacrev_at(f: Callable[..., Any], argnums: Argnums, args: tuple) -> Any:
         grads = backprop(out, seed, inputs=inputs, retain_graph=nested, create_graph=nested)
     else:
         grads = [None] * len(inputs)
-    for g, x in zip(grads or [], inputs):
+    for g, x in zip(grads or [], inputs, strict=False):
         g = _wrap(g) if g is not None else _zeros_for(x, (n,))
         results.append(g.reshape(out.shape + x.shape))
     return _pack(results, argnums)
@@ -267,7 +268,7 @@ def jacrev(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 def _with_tangents(args: Sequence[Any], nums: Sequence[int], tangents: Sequence[Any],
                    level: int, where: str) -> list[Any]:
     call = list(args)
-    for i, t in zip(nums, tangents):
+    for i, t in zip(nums, tangents, strict=False):
         x = _as_input(args[i], where, i)
         x.requires_grad = isinstance(args[i], Tensor) and args[i].requires_grad
         td = t if isinstance(t, Tensor) else _leaf(xp.asarray(t, dtype=x.dtype))
@@ -288,7 +289,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         raise ValueError(
             f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); give one each"
         )
-    for i, (p, t) in enumerate(zip(primals, tangents)):
+    for i, (p, t) in enumerate(zip(primals, tangents, strict=False)):
         ps, ts = xp.shape(p.data if isinstance(p, Tensor) else p), xp.shape(
             t.data if isinstance(t, Tensor) else t)
         if ps != ts:
@@ -321,11 +322,10 @@ def _jacfwd_at(f: Callable[..., Any], argnums: Argnums, args: tuple) -> Any:
         shapes.append(tuple(xp.shape(x.data if isinstance(x, Tensor) else x)))
     sizes = [int(xp.prod(s, dtype=int)) for s in shapes]
     total = sum(sizes)
-    basis = []  # one sweep: tangent k is the k-th unit vector across all the inputs
+    basis: list[Tensor] = []  # one sweep: tangent k is the k-th unit vector of all inputs
     start = 0
-    for s, n in zip(shapes, sizes):
-        dtype = xp.asarray(args[nums[len(basis)]].data if isinstance(
-            args[nums[len(basis)]], Tensor) else args[nums[len(basis)]]).dtype
+    for i, s, n in zip(nums, shapes, sizes, strict=True):
+        dtype = xp.asarray(args[i].data if isinstance(args[i], Tensor) else args[i]).dtype
         block = xp.zeros((total, n), dtype=dtype if dtype.kind == "f" else xp.float64)
         block[start : start + n] = xp.eye(n, dtype=block.dtype)
         basis.append(_leaf(block.reshape((total,) + s)))
@@ -337,18 +337,19 @@ def _jacfwd_at(f: Callable[..., Any], argnums: Argnums, args: tuple) -> Any:
         t_outs = [tangent_of(o, level) for o in outs]
     inputs = [call[i] for i in nums]
     nested = _nested(args) or any(
-        _reaches_outside(o, inputs) or _reaches_outside(t, inputs) for o, t in zip(outs, t_outs)
+        _reaches_outside(o, inputs) or _reaches_outside(t, inputs)
+        for o, t in zip(outs, t_outs, strict=True)
     )
     jacobians = []
-    for o, t in zip(outs, t_outs):
+    for o, t in zip(outs, t_outs, strict=False):
         if t is None:
             t = _leaf(xp.zeros((total,) + o.shape, dtype=o.dtype))
         # t is (inputs, outputs...): put the output axes first, then split by input
         jac = t.reshape(total, o.size).T
         blocks, start = [], 0
-        for s, n in zip(shapes, sizes):
-            block = jac[:, start : start + n].reshape(o.shape + s)
-            blocks.append(block if nested else block.detach())
+        for s, n in zip(shapes, sizes, strict=False):
+            piece = jac[:, start : start + n].reshape(o.shape + s)
+            blocks.append(piece if nested else piece.detach())
             start += n
         jacobians.append(_pack(blocks, argnums))
     return tuple(jacobians) if isinstance(out, tuple) else jacobians[0]

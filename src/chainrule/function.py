@@ -91,8 +91,8 @@ class FunctionOp(Op):
                 f"{self.name}.backward returned {len(grads)} gradient(s) for "
                 f"{len(inputs)} input(s); return one per input (None where there is none)"
             )
-        result = []
-        for i, (gi, need) in enumerate(zip(grads, needed)):
+        result: list[Any] = []
+        for i, (gi, need) in enumerate(zip(grads, needed, strict=True)):
             if gi is None or not need:
                 result.append(None)
                 continue
@@ -120,7 +120,7 @@ class FunctionOp(Op):
             )
         ts = [
             t if t is not None else _leaf(xp.zeros_like(x.data if isinstance(x, Tensor) else x))
-            for t, x in zip(tangents, inputs)
+            for t, x in zip(tangents, inputs, strict=False)
         ]
         ctx._current_output = out if isinstance(out, Tensor) else _leaf(out)
         try:

@@ -70,7 +70,7 @@ def analytic_jacobian(out: Tensor, xs: Sequence[Tensor], create_graph: bool = Fa
     return [
         xp.zeros((n, x.size)) if g is None else xp.asarray(
             g.data if isinstance(g, Tensor) else g).reshape(n, x.size)
-        for g, x in zip(grads, xs)
+        for g, x in zip(grads or [], xs, strict=True)
     ]
 
 
@@ -148,7 +148,7 @@ def gradgradcheck(
 
         parts = [
             reshape(g, (-1,)) if g is not None else _leaf(xp.zeros(t.size))
-            for g, t in zip(gs, targets)
+            for g, t in zip(gs or [], targets, strict=True)
         ]
         return concatenate(parts, 0)
 

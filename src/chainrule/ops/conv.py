@@ -37,7 +37,9 @@ fold_op = Op(
 def _pair(v: Any, name: str, where: str, minimum: int) -> Pair:
     p = (v, v) if isinstance(v, int) else tuple(v)
     if len(p) != 2 or not all(isinstance(i, int) and i >= minimum for i in p):
-        raise ValueError(f"{where}: {name} must be an int >= {minimum} or a pair of them, got {v!r}")
+        raise ValueError(
+            f"{where}: {name} must be an int >= {minimum} or a pair of them, got {v!r}"
+        )
     return (int(p[0]), int(p[1]))
 
 

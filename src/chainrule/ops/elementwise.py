@@ -145,7 +145,7 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``cond`` is true, else ``b`` (broadcasting); differentiable in ``a`` and ``b``."""
+    """``a`` where ``cond`` is true, else ``b`` (broadcasting); differentiable in a and b."""
     for v, n in ((a, "a"), (b, "b")):
         _check(v, f"where ({n})")
     c = raw(cond)

@@ -152,9 +152,12 @@ def _concat_rule(i: int, m: Any, g: Any, y: Any, *xs: Any, axis: int) -> Any:
 
 
 def _concat_jvp(m: Any, ts: tuple, y: Any, *xs: Any, axis: int) -> Any:
-    pre = next(lead(t, x) for t, x in zip(ts, xs) if t is not None)
+    pre = next(lead(t, x) for t, x in zip(ts, xs, strict=False) if t is not None)
     dtype = next(t.dtype for t in ts if t is not None)
-    parts = [t if t is not None else m.zeros(pre + x.shape, dtype) for t, x in zip(ts, xs)]
+    parts = [
+        t if t is not None else m.zeros(pre + x.shape, dtype)
+        for t, x in zip(ts, xs, strict=True)
+    ]
     return m.concatenate(parts, axis)
 
 
@@ -168,7 +171,8 @@ concat_op = Op(
 
 def _unpad(g: Any, x: Any, widths: tuple) -> Any:
     nb = g.ndim - len(widths)
-    return g[_batched(tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape)), nb)]
+    inside = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape, strict=True))
+    return g[_batched(inside, nb)]
 
 
 pad_op = Op(  # constant padding: the gradient of the padding is dropped
@@ -379,7 +383,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         raise IndexError(f"concatenate: axis {axis} is out of range for {nd} dimension(s)")
     ax = axis - nd if axis >= 0 else axis
     for s in shapes:
-        if len(s) != nd or any(a != b for k, (a, b) in enumerate(zip(s, shapes[0]))
+        if len(s) != nd or any(a != b for k, (a, b) in enumerate(zip(s, shapes[0], strict=False))
                                if k - nd != ax):
             raise ShapeError(
                 f"concatenate: shapes {shapes} must agree except along axis {axis}"
@@ -418,7 +422,7 @@ def split(x: Any, sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
         cuts = list(sections)
     bounds = [0, *cuts, n]
     pre = (slice(None),) * (axis % len(shape))
-    return [getitem(x, pre + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [getitem(x, pre + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:], strict=False)]
 
 
 def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
