@@ -26,7 +26,8 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -255,12 +256,45 @@ def _progress(loader: DataLoader, desc: str, enabled: bool) -> Any:
     return loader
 
 
-def train(config: TrainConfig, *, progress: bool = True, log: Log | None = None) -> TrainResult:
+@contextmanager
+def blas_threads(n: int | None) -> Iterator[None]:
+    """Limit the BLAS library to ``n`` threads inside the block (needs threadpoolctl).
+
+    The matrices of these small models are tiny: splitting each product
+    across threads costs more than it saves, and on a busy machine threads
+    that wait for each other can make training many times slower.
+    ``None``, or no threadpoolctl installed, leaves the BLAS alone.
+    """
+    if n is None:
+        yield
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
+
+
+def train(
+    config: TrainConfig,
+    *,
+    progress: bool = True,
+    log: Log | None = None,
+    threads: int | None = 1,
+) -> TrainResult:
     """Train ``config.model`` on the digits and return the model, history and confusion matrix.
 
     ``progress`` shows a tqdm bar with the live loss (when tqdm is installed);
-    ``log`` receives one line per epoch (default: print to stdout).
+    ``log`` receives one line per epoch (default: print to stdout);
+    ``threads`` caps the BLAS threads while training (see :func:`blas_threads`).
     """
+    with blas_threads(threads):
+        return _train(config, progress, log)
+
+
+def _train(config: TrainConfig, progress: bool, log: Log | None) -> TrainResult:
     write: Log = log if log is not None else print
     start = time.perf_counter()
     X_tr, X_te, y_tr, y_te = digits_split(config)

@@ -22,14 +22,22 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainrule.train import confusion_matrix, digits_split, evaluate, format_confusion, load_run
+    from chainrule.train import (
+        blas_threads,
+        confusion_matrix,
+        digits_split,
+        evaluate,
+        format_confusion,
+        load_run,
+    )
 
     try:
         model, config = load_run(args.path)
     except (OSError, ValueError) as exc:
         fail(f"chainrule evaluate: error: {exc}")
     _, X_test, _, y_test = digits_split(config)
-    loss, acc, pred = evaluate(model, X_test, y_test)
+    with blas_threads(1):
+        loss, acc, pred = evaluate(model, X_test, y_test)
     errors = int((pred != y_test).sum())
     print(f"model: {config.model} ({sum(p.size for p in model.parameters()):,} parameters)")
     print(
