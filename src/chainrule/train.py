@@ -139,8 +139,7 @@ class Standardize(nn.Module):
         return self
 
     def forward(self, x: Tensor) -> Tensor:
-        out: Tensor = (x - self.mean.data) / self.scale.data  # type: ignore[operator]
-        return out
+        return (x - self.mean.data) / self.scale.data
 
     def extra_repr(self) -> str:
         return str(self.mean.shape[0])

@@ -26,8 +26,7 @@ from chainrule.tensor import Tensor, no_grad
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 IntPair = int | Sequence[int]
-# a Tensor, or anything ``cr.tensor`` accepts; typed ``Any`` because Tensor's operators
-# and methods are attached to the class at import time, out of a type checker's sight
+# a Tensor, or anything ``cr.tensor`` accepts (an ndarray, nested lists, a number)
 TensorLike = Any
 
 

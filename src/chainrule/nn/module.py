@@ -10,7 +10,7 @@ same as in the equivalent PyTorch model and weights copy across directly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -223,13 +223,8 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.data[...] = 0
+        """Reset every parameter's gradient: to None (default) or to zeros in place."""
+        zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -347,6 +342,17 @@ class Module:
             body = repr(module).replace("\n", "\n  ")
             lines.append(f"({name}): {body}")
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Set each ``p.grad`` to None, or (``set_to_none=False``) fill it with zeros in place."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.data[...] = 0
 
 
 def _as_tensor(value: Any) -> Tensor:
