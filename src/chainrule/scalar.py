@@ -120,7 +120,6 @@ def {method}(self, other):
     node = new({cls})
     node.data = out
     node.grad = 0.0
-    node.label = ""
     node._op = {op!r}
     node._x = a
     node._y = b
@@ -140,12 +139,10 @@ def {method}(self{n}):
     node = new({cls})
     node.data = out
     node.grad = 0.0
-    node.label = ""
     node._op = {name}
     node._x = self
     node._y = None
-    node._dx = dx
-    node._dy = 0.0{tangent}
+    node._dx = dx{tangent}
     return node
 """
 _TANGENT = {  # forward mode: out' = ∂out/∂x · x' (+ ∂out/∂y · y')
@@ -223,13 +220,14 @@ class Value:
 
     # A gate has at most two inputs, so they live in slots (_x, _y) beside
     # their local derivatives (_dx, _dy) rather than in tuples: one object
-    # per node keeps both memory and the cycle collector's work low.
-    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_dx", "_dy", "__weakref__")
+    # per node keeps both memory and the cycle collector's work low. Gates
+    # leave _label (and _dy, with one input) unset: every store costs.
+    __slots__ = ("data", "grad", "_label", "_op", "_x", "_y", "_dx", "_dy", "__weakref__")
     __array_ufunc__ = None  # NumPy numbers defer to Value's reflected operators
 
     data: float
     grad: float
-    label: str
+    _label: str
     _op: str
     _x: Value | None
     _y: Value | None
@@ -241,7 +239,7 @@ class Value:
             data = _as_float(data, "Value(data)", "Value(float(data))")
         self.data = data
         self.grad = 0.0
-        self.label = label
+        self._label = label
         self._op = ""
         self._x = self._y = None
         self._dx = self._dy = 0.0
@@ -307,6 +305,18 @@ class Value:
 
     # -- inspection ----------------------------------------------------------
     @property
+    def label(self) -> str:
+        """An optional name, shown by ``chainrule.viz`` and ``explain``."""
+        try:
+            return self._label
+        except AttributeError:  # a node made by a gate and never named
+            return ""
+
+    @label.setter
+    def label(self, value: str) -> None:
+        self._label = value
+
+    @property
     def inputs(self) -> tuple[Value, ...]:
         """The nodes this one was computed from (empty for a leaf)."""
         x, y = self._x, self._y
@@ -315,7 +325,8 @@ class Value:
     @property
     def local_grads(self) -> tuple[float, ...]:
         """∂self/∂input for each of ``inputs``, cached when the gate ran."""
-        return (self._dx, self._dy)[: len(self.inputs)]
+        x, y = self._x, self._y
+        return () if x is None else (self._dx,) if y is None else (self._dx, self._dy)
 
     @property
     def op(self) -> str:
