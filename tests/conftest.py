@@ -19,7 +19,7 @@ import chainrule as cr
 settings.register_profile(
     "ci",
     deadline=None,
-    max_examples=8,
+    max_examples=10,
     derandomize=True,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],

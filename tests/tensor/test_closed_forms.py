@@ -110,6 +110,7 @@ def test_pow_with_a_zero_base() -> None:
     np.testing.assert_array_equal(g, [0.0, -6.0])
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero")
 def test_sqrt_at_zero_is_infinite() -> None:
     (g,) = _grad(cr.sqrt, [0.0, 4.0])
     assert g[0] == np.inf and g[1] == 0.25
