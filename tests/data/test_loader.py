@@ -44,6 +44,19 @@ def test_shuffle_is_a_permutation_reproducible_with_seed() -> None:
     assert epochs(1) != first
 
 
+def test_without_a_seed_shuffling_follows_manual_seed() -> None:
+    import chainrule as cr
+
+    def first_epoch() -> list[int]:
+        loader = DataLoader(_dataset(10), batch_size=10, shuffle=True)
+        return next(iter(loader))[1].data.tolist()
+
+    cr.manual_seed(4)
+    a = first_epoch()
+    cr.manual_seed(4)
+    assert first_epoch() == a and sorted(a) == list(range(10))
+
+
 def test_rows_stay_paired_after_shuffling() -> None:
     for xb, yb in DataLoader(_dataset(10), batch_size=4, shuffle=True, seed=5):
         np.testing.assert_array_equal(xb.data[:, 0], yb.data * 3)

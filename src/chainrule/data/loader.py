@@ -34,6 +34,13 @@ def _as_array(value: Any) -> NDArray[Any]:
     return np.asarray(value)
 
 
+def _global_generator() -> np.random.Generator:
+    from chainrule.factories import generator
+
+    rng: np.random.Generator = generator()
+    return rng
+
+
 def _to_tensor(array: NDArray[Any]) -> Tensor:
     from chainrule.tensor import Tensor
 
@@ -86,8 +93,10 @@ class DataLoader:
     batch_size : samples per batch; the last batch may be smaller.
     shuffle : draw a new random order at the start of every pass.
     seed : seed of the loader's own generator: two loaders built with the same
-        seed yield the same sequence of batches, epoch after epoch. ``None``
-        seeds from the operating system.
+        seed yield the same sequence of batches, epoch after epoch. With
+        ``None`` the order is drawn from chainrule's global generator, so
+        ``cr.manual_seed`` makes it reproducible (as ``torch.manual_seed``
+        does for PyTorch's loader).
     drop_last : skip the final batch when it is smaller than ``batch_size``.
 
     Each batch is a tuple with one Tensor per field (or a single Tensor when
@@ -119,7 +128,7 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.seed = seed
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng(seed) if seed is not None else None
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -139,7 +148,11 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        if self.shuffle:
+            rng = self._rng if self._rng is not None else _global_generator()
+            order = rng.permutation(n)
+        else:
+            order = np.arange(n)
         stop = n - n % self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
             batch = self._fetch(order[start : start + self.batch_size])
