@@ -74,7 +74,10 @@ pow = binary(  # d aᵇ = b·aᵇ⁻¹ da + aᵇ·ln a db   (ln a taken as 0 whe
 
 def _pick(first: Any, second: Any) -> Any:
     """1 where ``first`` wins, ½ on a tie (the gradient is shared), 0 where it loses."""
-    return (first > second) + 0.5 * (first == second)
+    dtype = xp.result_type(first, second)
+    w = (first > second).astype(dtype if dtype.kind == "f" else xp.float64)
+    w += 0.5 * (first == second)
+    return w
 
 
 maximum = binary(
