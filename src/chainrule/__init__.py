@@ -8,9 +8,16 @@ neural networks.
 
 from __future__ import annotations
 
-from . import ops
+from . import (
+    data,
+    nn,
+    ops,
+    optim,
+    viz,
+)
 from .backend import xp as _xp
 from .errors import ChainruleError, GradcheckError, GraphError, ShapeError
+from .explain import explain
 from .factories import (
     arange,
     eye,
@@ -68,6 +75,8 @@ from .ops.shape import (
     transpose,
     unsqueeze,
 )
+from .scalar import Value
+from .serialize import load, save
 from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 float32 = _xp.float32
@@ -76,6 +85,7 @@ float64 = _xp.float64
 __version__ = "0.1.0"
 
 __all__ = [
+    "Value", "data", "explain", "func", "load", "nn", "optim", "save", "viz",
     "Context", "Function", "grad", "gradcheck", "gradgradcheck", "hessian", "jacfwd",
     "jacrev", "jvp", "value_and_grad", "vjp",
     "ChainruleError", "GradcheckError", "GraphError", "ShapeError", "Tensor",
