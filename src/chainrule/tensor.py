@@ -371,7 +371,7 @@ class Tensor:
         return bool(self.data.all())
 
     def __repr__(self) -> str:
-        body = xp.array2string(self.data, separator=", ", prefix="tensor(", threshold=200)
+        body = _array_text(self.data)
         extras = []
         if self.data.dtype != xp.float64 and not (
             self.data.dtype == xp.int64 or self.data.dtype == xp.bool_
@@ -402,16 +402,16 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+    def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> HookHandle:
         """Call ``fn(grad)`` when this tensor's gradient is computed; it may return a new one.
 
-        Returns a function that removes the hook.
+        Returns a handle whose ``remove()`` takes the hook off again.
         """
         if not self.requires_grad:
             raise GraphError("register_hook: this tensor does not require grad")
         hooks = self._extras().setdefault("hooks", [])
         hooks.append(fn)
-        return lambda: hooks.remove(fn) if fn in hooks else None
+        return HookHandle(hooks, fn)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's ``.grad`` after ``backward()``."""
@@ -436,6 +436,8 @@ class Tensor:
                 "create the inputs with requires_grad=True"
             )
         seed = _seed(self, gradient, "backward")
+        if create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
+            seed = gradient  # keep the cotangent's own graph: d(vᵀJ)/dv = J
         backprop(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
     # ----------------------------------------------------------------- indexing
@@ -454,6 +456,20 @@ class Tensor:
         self.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
 
 
+class HookHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` (or ``handle()``) unhooks."""
+
+    def __init__(self, hooks: list, fn: Callable[..., Any]) -> None:
+        self._hooks = hooks
+        self._fn = fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+    __call__ = remove
+
+
 def _leaf(data: Any, requires_grad: bool = False) -> Tensor:
     """A Tensor around an existing array, without checks or copies (engine use)."""
     t = Tensor.__new__(Tensor)
@@ -464,6 +480,22 @@ def _leaf(data: Any, requires_grad: bool = False) -> Tensor:
     t._edges = ()
     t._extra = None
     return t
+
+
+def _array_text(a: Any) -> str:
+    """The data as PyTorch prints it: whole floats as ``2.``, others with four decimals
+    (scientific when the magnitudes are far apart), every entry the same width."""
+    kw: dict[str, Any] = {"separator": ", ", "prefix": "tensor(", "threshold": 200}
+    if a.dtype.kind == "f" and a.size:
+        finite = a[xp.isfinite(a)]
+        if finite.size and (finite != xp.round(finite)).any():
+            big = xp.abs(finite).max()
+            small = xp.abs(finite[finite != 0]).min() if (finite != 0).any() else 1.0
+            sci = big > 1e8 or small < 1e-4 or big / small > 1000
+            fmt = "{:.4e}" if sci else "{:.4f}"
+            width = max(len(fmt.format(v)) for v in finite.ravel()[:1000])
+            kw["formatter"] = {"float_kind": lambda v: fmt.format(v).rjust(width)}
+    return str(xp.array2string(a, **kw))
 
 
 def _to_array(data: Any, dtype: Any, where: str) -> Any:

@@ -134,11 +134,6 @@ def test_create_graph_gives_a_differentiable_grad() -> None:
     np.testing.assert_allclose(x.grad.data, 6 * x.data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backward(gradient=v, create_graph=True) takes v's array and drops its graph, so "
-    "the gradient with respect to v is silently missing (PyTorch: v.grad = 2x here)",
-)
 def test_create_graph_differentiates_through_the_gradient_argument() -> None:
     x, v = _x(1.0, 2.0), _x(3.0, 4.0)
     (x * x).backward(gradient=v, create_graph=True)  # x.grad = 2 x v
@@ -284,10 +279,6 @@ def test_hook_returning_the_wrong_shape() -> None:
         (x * 2).sum().backward()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="register_hook returns a plain function; PyTorch code calls handle.remove()",
-)
 def test_hook_handle_has_remove() -> None:
     x = _x(1.0)
     handle = x.register_hook(lambda g: g * 2)
@@ -406,11 +397,6 @@ def test_repr_matches_torch(data: object) -> None:
     assert repr(cr.tensor(np.array(data))) == _torch_repr(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="repr prints non-integral floats in NumPy's shortest form (2.5, 0.1) where "
-    "PyTorch prints fixed four decimals (2.5000, 0.1000)",
-)
 @pytest.mark.parametrize("data", [[[1.0, 2.5], [3.0, -4.0]], [0.1, 2.0], 3.5])
 def test_repr_matches_torch_for_fractions(data: object) -> None:
     assert repr(cr.tensor(np.array(data))) == _torch_repr(data)

@@ -202,8 +202,6 @@ def reshape(x: Any, *shape: Any) -> Tensor:
             f"reshape: cannot reshape a tensor of shape {old} ({xp.prod(old, dtype=int)} "
             f"elements) into shape {tuple(shape)}"
         ) from None
-    if new == old:
-        return x if isinstance(x, Tensor) else Tensor(x)
     return apply(reshape_op, x, shape=tuple(new))
 
 
@@ -245,8 +243,6 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
             raise ValueError
     except ValueError:
         raise ShapeError(f"broadcast_to: cannot broadcast shape {old} to {shape}") from None
-    if old == shape:
-        return x if isinstance(x, Tensor) else Tensor(x)
     return apply(broadcast_op, x, shape=shape)
 
 
