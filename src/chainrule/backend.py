@@ -103,7 +103,8 @@ def erf(a: Array) -> Array:
         from scipy.special import erf as scipy_erf
     except ImportError:  # pragma: no cover - depends on the environment
         arr = xp.asarray(a)
-        return _erf_ufunc(arr).astype(arr.dtype if arr.dtype.kind == "f" else xp.float64)
+        dtype = arr.dtype if arr.dtype.kind == "f" else xp.float64
+        return xp.asarray(_erf_ufunc(arr), dtype=dtype)
     return scipy_erf(a)
 
 
