@@ -38,7 +38,7 @@ LR = 0.01
 def init_params(sizes: list[int], seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     params = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
         bound = 1 / np.sqrt(fan_in)
         params.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(F32))
         params.append(np.zeros(fan_out, dtype=F32))
@@ -87,7 +87,7 @@ def numpy_step(case: Case) -> Callable[[], None]:
             dz2 = (dz3 @ w3.T) * (z2 > 0)
             dz1 = (dz2 @ w2.T) * (z1 > 0)
             grads = [x.T @ dz1, dz1.sum(0), h1.T @ dz2, dz2.sum(0), h2.T @ dz3, dz3.sum(0)]
-            for a, g in zip(p, grads):
+            for a, g in zip(p, grads, strict=True):
                 a -= LR * g
 
         return step
@@ -103,7 +103,7 @@ def numpy_step(case: Case) -> Callable[[], None]:
             dz2 = (dz3 @ w3.T) * (1 - h2 * h2)
             dz1 = (dz2 @ w2.T) * (1 - h1 * h1)
             grads = [x.T @ dz1, dz1.sum(0), h1.T @ dz2, dz2.sum(0), h2.T @ dz3, dz3.sum(0)]
-            for a, g in zip(p, grads):
+            for a, g in zip(p, grads, strict=True):
                 a -= LR * g
 
         return step
@@ -225,7 +225,7 @@ def autograd_step(case: Case) -> Callable[[], None] | None:
         gradient = autograd.grad(loss)
 
         def step() -> None:
-            for a, g in zip(p, gradient(p)):
+            for a, g in zip(p, gradient(p), strict=True):
                 a -= LR * g
 
         return step
