@@ -19,27 +19,18 @@ def toposort(root: N, parents: Callable[[N], Iterable[N]]) -> list[N]:
     ``parents(node)`` gives the nodes a node was computed from; a node reached
     along several paths appears once. Reverse the list to backpropagate.
     """
-    # Kahn's algorithm from the root: first count, for every node, the edges
-    # that reach it from its consumers; then release a node once all of its
-    # consumers are out. Two plain loops, no recursion and no per-node objects.
-    pending = {root: 0}
-    stack = [root]
+    order: list[N] = []
+    seen = {root}
+    stack = [(root, iter(parents(root)))]
+    push, pop, mark, emit = stack.append, stack.pop, seen.add, order.append
     while stack:
-        for parent in parents(stack.pop()):
-            if parent in pending:
-                pending[parent] += 1
-            else:
-                pending[parent] = 1
-                stack.append(parent)
-    order = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for parent in parents(node):
-            left = pending[parent] - 1
-            pending[parent] = left
-            if not left:
-                ready.append(parent)
-    order.reverse()
+        node, todo = stack[-1]
+        for parent in todo:
+            if parent not in seen:
+                mark(parent)
+                push((parent, iter(parents(parent))))
+                break
+        else:
+            pop()
+            emit(node)
     return order
