@@ -36,9 +36,7 @@ maximum = xp.maximum
 minimum = xp.minimum
 matmul = xp.matmul
 concatenate = xp.concatenate
-swapaxes = xp.swapaxes
-transpose = xp.transpose
-broadcast_to = xp.broadcast_to
+_add_reduce = xp.add.reduce  # the C entry point behind ndarray.sum, without its Python layer
 zeros = xp.zeros
 ones = xp.ones
 zeros_like = xp.zeros_like
@@ -60,7 +58,22 @@ def expand_dims(a: Array, axes: int | tuple[int, ...]) -> Array:
 
 
 def sum(a: Array, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Array:
-    return a.sum(axis=axis, keepdims=keepdims)
+    return _add_reduce(a, axis=axis, keepdims=keepdims)
+
+
+def swapaxes(a: Array, i: int, j: int) -> Array:
+    return a.swapaxes(i, j)
+
+
+def transpose(a: Array, axes: Sequence[int]) -> Array:
+    return a.transpose(axes)
+
+
+def broadcast_to(a: Array, shape: Sequence[int]) -> Array:
+    """``a`` repeated to ``shape``, as a new writeable array (a gradient gets written to)."""
+    out = xp.empty(shape, dtype=getattr(a, "dtype", None))
+    out[...] = a
+    return out
 
 
 def prod(a: Array, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Array:
@@ -86,11 +99,11 @@ def sum_to(a: Array, shape: tuple[int, ...], keep: int = 0) -> Array:
     extra = a.ndim - len(target)
     start = keep + extra
     if not keep and a.shape[extra:] == target:  # only leading axes to sum (e.g. a bias)
-        return a.sum(axis=0) if extra == 1 else a.sum(axis=tuple(range(extra)))
+        return _add_reduce(a, axis=0 if extra == 1 else tuple(range(extra)))
     axes = tuple(range(keep, start)) + tuple(
         start + i for i, n in enumerate(shape) if n == 1 and a.shape[start + i] != 1
     )
-    out = a.sum(axis=axes, keepdims=True) if axes else a
+    out = _add_reduce(a, axis=axes, keepdims=True) if axes else a
     return out.reshape(target)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import backend
 from ..backend import xp
 from ..tensor import Op, Tensor, apply
 from ._util import lead, norm_axes, operand, raw
@@ -18,7 +19,7 @@ def _expand(m: Any, g: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
 # sum: every input element feeds the sum with slope 1, so g is copied back out.
 sum_op = Op(
     "sum",
-    lambda x, axes, keepdims: x.sum(axis=axes, keepdims=keepdims),
+    lambda x, axes, keepdims: backend.sum(x, axes, keepdims),
     (lambda m, g, y, x, axes, keepdims: m.broadcast_to(
         _expand(m, g, axes, keepdims), lead(g, y) + x.shape),),
     lambda m, t, y, x, axes, keepdims: m.sum(t[0], axes, keepdims),
@@ -27,11 +28,18 @@ sum_op = Op(
 
 mean_op = Op(  # the mean: every element's slope is 1/n
     "mean",
-    lambda x, axes, keepdims: x.mean(axis=axes, keepdims=keepdims),
+    lambda x, axes, keepdims: backend.sum(x, axes, keepdims) / _count(x.shape, axes),
     (lambda m, g, y, x, axes, keepdims: m.broadcast_to(
         _expand(m, g, axes, keepdims) * (y.size / x.size), lead(g, y) + x.shape),),
     lambda m, t, y, x, axes, keepdims: m.sum(t[0], axes, keepdims) * (y.size / x.size),
 )
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
 
 
 def _arg_weights(x: Any, y: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
