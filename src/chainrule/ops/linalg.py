@@ -12,6 +12,8 @@ from ..tensor import Op, Tensor, apply2
 
 def _mm_rule_a(m: Any, g: Any, y: Any, a: Any, b: Any) -> Any:
     # dA = dY · Bᵀ  (1-D operands are promoted to matrices and squeezed back)
+    if b.ndim == 2 and a.ndim >= 2:  # the everyday case, a layer's weight
+        return g @ b.T
     g2 = g
     if b.ndim == 1:
         g2 = m.expand_dims(g2, -1)
@@ -24,6 +26,8 @@ def _mm_rule_a(m: Any, g: Any, y: Any, a: Any, b: Any) -> Any:
 
 def _mm_rule_b(m: Any, g: Any, y: Any, a: Any, b: Any) -> Any:
     # dB = Aᵀ · dY
+    if a.ndim == 2 and b.ndim >= 2:
+        return a.T @ g
     g2 = g
     if b.ndim == 1:
         g2 = m.expand_dims(g2, -1)
