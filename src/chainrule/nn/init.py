@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import TypeVar
 
-import numpy as np
-
 from chainrule.factories import generator as _default_generator
 from chainrule.tensor import Tensor
+
+from ..backend import xp as np  # the array library, through the one seam
 
 T = TypeVar("T", bound=Tensor)
 

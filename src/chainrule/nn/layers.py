@@ -13,13 +13,14 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
-import numpy as np
 from numpy.typing import DTypeLike
 
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
 from chainrule.tensor import Tensor
+
+from ..backend import xp as np  # the array library, through the one seam
 
 
 def _param(shape: tuple[int, ...], dtype: DTypeLike) -> Parameter:

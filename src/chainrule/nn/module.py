@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from chainrule.errors import ShapeError
 from chainrule.tensor import Tensor
+
+from ..backend import xp as np  # the array library, through the one seam
 
 
 class Parameter(Tensor):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from chainrule.optim.optimizer import (
     Array,
     Optimizer,
@@ -15,6 +13,8 @@ from chainrule.optim.optimizer import (
     check_at_least,
     check_unit_interval,
 )
+
+from ..backend import xp as np  # the array library, through the one seam
 
 
 class Adam(Optimizer):

@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from numpy.typing import NDArray
 
 from chainrule.nn.module import zero_grads
+
+from ..backend import xp as np  # the array library, through the one seam
 
 if TYPE_CHECKING:
     from chainrule.tensor import Tensor

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from chainrule.optim.optimizer import Array, Optimizer, ParamGroup, ParamsArg, check_at_least
+
+from ..backend import xp as np  # the array library, through the one seam
 
 
 class RMSprop(Optimizer):
