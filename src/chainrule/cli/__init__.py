@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from ._common import one_line_errors
+
 SUBCOMMANDS = ("train_cmd", "evaluate_cmd", "explain_cmd")
 
 
@@ -20,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chainrule",
         description="Backpropagation you can see and check.",
     )
+    one_line_errors(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         try:
