@@ -12,7 +12,8 @@ Three cases, each written the same way in every library:
 "numpy" is the same computation with the backward pass derived and written
 by hand: the floor any NumPy-based engine is measured against. Peers that are
 not installed are skipped. Rounds interleave the libraries so that a noisy
-machine slows all of them alike; the median step time is reported.
+machine slows all of them alike; the median and the best round's step time
+are reported (on a busy machine the best round is the steadier figure).
 
 Run (one thread, every library under the same settings):
 
@@ -289,7 +290,7 @@ LIBRARIES = {
 }
 
 
-def measure(case: Case, rounds: int, steps: int) -> dict[str, float]:
+def measure(case: Case, rounds: int, steps: int) -> dict[str, list[float]]:
     steppers = {}
     for name, make in LIBRARIES.items():
         s = make(case)
@@ -304,7 +305,7 @@ def measure(case: Case, rounds: int, steps: int) -> dict[str, float]:
             for _ in range(steps):
                 s()
             times[name].append((time.perf_counter() - t0) / steps)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
 
 
 def main() -> None:
@@ -320,13 +321,16 @@ def main() -> None:
         print(f"BLAS: {blas}")
     except ImportError:
         pass
-    steps = {"mlp": 5, "small": 50, "chain": 20}
+    steps = {"mlp": 20, "small": 200, "chain": 50}
     for name in args.cases:
         result = measure(Case(name), args.rounds, steps[name])
-        base = result["numpy"]
-        print(f"\n{name}: median step time, and relative to hand-written NumPy")
-        for lib, t in result.items():
-            print(f"  {lib:10s} {t * 1e6:10.1f} us   {t / base:6.2f}x")
+        med = {lib: statistics.median(ts) for lib, ts in result.items()}
+        best = {lib: min(ts) for lib, ts in result.items()}
+        print(f"\n{name}: step time (us), and relative to hand-written NumPy")
+        print(f"  {'':10s} {'median':>10s} {'ratio':>7s} {'best':>10s} {'ratio':>7s}")
+        for lib in result:
+            print(f"  {lib:10s} {med[lib] * 1e6:10.1f} {med[lib] / med['numpy']:6.2f}x"
+                  f" {best[lib] * 1e6:10.1f} {best[lib] / best['numpy']:6.2f}x")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from chainrule.errors import ShapeError
 from chainrule.factories import generator as _default_generator
 from chainrule.ops.conv import unfold2d
 from chainrule.ops.elementwise import erf_, maximum_
+from chainrule.ops.linalg import linear as _linear
 from chainrule.ops.reduce import log_softmax as _log_softmax
 from chainrule.ops.reduce import softmax as _softmax
 from chainrule.ops.shape import pad as _pad
@@ -102,8 +103,7 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) ->
             f"linear: input of shape {xs} does not fit weight of shape {ws} "
             f"(the input's last dimension must be in_features={ws[-1] if ws else '?'})"
         )
-    out = _t(x) @ _t(weight).T
-    return out if bias is None else out + bias
+    return _linear(_t(x), _t(weight), bias)
 
 
 def dropout(x: TensorLike, p: float = 0.5, training: bool = True) -> Tensor:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..backend import xp
 from ..errors import ShapeError
-from ..tensor import Op, Tensor, apply2
+from ..tensor import Op, Tensor, apply, apply2
 
 
 def _mm_rule_a(m: Any, g: Any, y: Any, a: Any, b: Any) -> Any:
@@ -76,3 +76,60 @@ def matmul(a: Any, b: Any) -> Tensor:
         else:
             why = "the batch dimensions do not broadcast"
         raise ShapeError(f"matmul: {sa} @ {sb}: {why}") from None
+
+
+# ---------------------------------------------------------------- linear layer
+# y = x·Wᵀ + b in one op (PyTorch's weight layout: W is (out, in)), so the
+# product x·Wᵀ is not kept alive as a node of its own and b is added in place.
+
+
+def _linear(x: Any, w: Any, b: Any) -> Any:
+    out = xp.matmul(x, w.T)
+    if out.dtype == xp.result_type(out, b):
+        out += b
+        return out
+    return out + b
+
+
+def _linear_rule_w(m: Any, g: Any, y: Any, x: Any, w: Any, b: Any) -> Any:
+    # dW = gᵀ·x, summed over every leading (batch) axis by the engine
+    if g.ndim == 2 and x.ndim == 2:
+        return g.T @ x
+    if x.ndim == 1:
+        return m.reshape(g, g.shape + (1,)) * x
+    return m.matmul(m.swapaxes(g, -1, -2), x)
+
+
+def _linear_jvp(m: Any, ts: tuple, y: Any, x: Any, w: Any, b: Any) -> Any:
+    # d(x·Wᵀ + b) = dx·Wᵀ + x·dWᵀ + db
+    tx, tw, tb = ts
+    total = None if tx is None else m.matmul(tx, m.swapaxes(w, -1, -2))
+    if tw is not None:
+        if x.ndim == 1:
+            xw = m.matmul(tw, x)  # (batch, out, in)·(in,)
+        else:  # x·dWᵀ, with dW's batch axes lined up in front of x's own
+            nb = tw.ndim - 2
+            twt = m.swapaxes(tw, -1, -2)
+            twt = m.reshape(twt, twt.shape[:nb] + (1,) * (x.ndim - 2) + twt.shape[nb:])
+            xw = m.matmul(x, twt)
+        total = xw if total is None else total + xw
+    if tb is not None:
+        pre = tb.shape[: tb.ndim - 1]
+        tb = m.reshape(tb, pre + (1,) * (y.ndim - 1) + tb.shape[-1:])
+        total = tb if total is None else total + tb
+    return total
+
+
+linear_op = Op(
+    "linear",
+    _linear,
+    (lambda m, g, y, x, w, b: g @ w, _linear_rule_w, lambda m, g, y, x, w, b: g),
+    _linear_jvp,
+)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """``x @ weight.T + bias`` with ``weight`` shaped ``(out_features, in_features)``."""
+    if bias is None:
+        return matmul(x, weight.T if isinstance(weight, Tensor) else xp.asarray(weight).T)
+    return apply(linear_op, x, weight, bias)
