@@ -409,6 +409,19 @@ def matmul_sample(size: Size) -> st.SearchStrategy[Sample]:
     return draw_sample()
 
 
+def linear_sample(size: Size) -> st.SearchStrategy[Sample]:
+    """An input (any leading axes, or one vector), a weight (out, in) and a bias (out,)."""
+
+    @st.composite
+    def draw_sample(draw: Any) -> Sample:
+        side = st.integers(1, size.max_side)
+        k, n = draw(side), draw(side)
+        lead = draw(_shape(size))[: size.max_dims - 1]
+        return Sample((draw(arrays(lead + (k,))), draw(arrays((n, k))), draw(arrays((n,)))))
+
+    return draw_sample()
+
+
 def _conv_geometry(draw: Any) -> dict[str, Any]:
     kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
@@ -661,6 +674,7 @@ CASES: list[OpCase] = [
            lambda x, widths, value: np.pad(x, widths, constant_values=value), pad_sample),
     # matrix products
     OpCase("matmul", lambda a, b: a @ b, np.matmul, matmul_sample),
+    OpCase("linear", cr.nn.functional.linear, lambda x, w, b: x @ w.T + b, linear_sample),
     OpCase("cr.matmul", cr.matmul, np.matmul, matmul_sample),
     OpCase("rmatmul-ndarray", lambda b, c: c @ b, lambda b, c: c @ b,
            lambda size: matmul_sample(size).map(
