@@ -41,7 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
-    status: int = args.func(args)
+    try:
+        status: int = args.func(args)
+    except BrokenPipeError:  # the reader (say `| head`) stopped early: not an error
+        sys.stderr.close()
+        return 0
     return status
 
 
