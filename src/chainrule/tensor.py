@@ -798,6 +798,17 @@ def backprop(
             else:
                 out = node.data
             nb = g.ndim - node.data.ndim if batched else 0
+            if op.exact and not nb and useful is None:  # one input, its exact shape: the common
+                p = parents[0]  # case, kept short (exact ops record only when it needs grad)
+                gp = op.vjps[0](m, g, out, *ins, **params)  # type: ignore[index]
+                prev = grads.get(p)
+                grads[p] = gp if prev is None else prev + gp
+                if extra and extra.get("retain"):
+                    _store_retained(node, g, create_graph)
+                if not retain_graph:
+                    node._edges = _FREED
+                    node._node = op.freed
+                continue
             direct = op.plain and (not nb or op.batchable)
             if direct:  # call each input's rule right here
                 items = op.vjps
