@@ -566,7 +566,8 @@ def apply(op: Op, *args: Any, **params: Any) -> Tensor:
         out = op.forward(*arrays, **params)
     except (ValueError, TypeError) as exc:
         raise _forward_error(op, arrays, exc) from None
-    return _record(op, args, tuple(arrays), tuple(needs), params or _NO_PARAMS, out)
+    edges = tuple([a for a, n in zip(args, needs, strict=True) if n])
+    return _record(op, args, tuple(arrays), tuple(needs), edges, params or _NO_PARAMS, out)
 
 
 def apply1(op: Op, x: Tensor) -> Tensor:
@@ -576,7 +577,8 @@ def apply1(op: Op, x: Tensor) -> Tensor:
         out = op.forward(xd)
     except (ValueError, TypeError) as exc:
         raise _forward_error(op, [xd], exc) from None
-    return _record(op, (x,), (xd,), (x.requires_grad,), _NO_PARAMS, out)
+    args = (x,)
+    return _record(op, args, (xd,), (True,), args if x.requires_grad else (), _NO_PARAMS, out)
 
 
 def apply2(op: Op, a: Any, b: Any) -> Tensor:
@@ -593,28 +595,33 @@ def apply2(op: Op, a: Any, b: Any) -> Tensor:
         out = op.forward(ad, bd)
     except (ValueError, TypeError) as exc:
         raise _forward_error(op, [ad, bd], exc) from None
-    return _record(op, (a, b), (ad, bd), (ra, rb), _NO_PARAMS, out)
+    args = (a, b)
+    if ra:
+        edges = args if rb else (a,)
+    else:
+        edges = (b,) if rb else ()
+    return _record(op, args, (ad, bd), (ra, rb), edges, _NO_PARAMS, out)
 
 
 _ndarray = backend.ndarray
+_new = object.__new__
 
 
-def _record(op: Op, args: tuple, arrays: tuple, needs: tuple, params: Any, out: Any) -> Tensor:
+def _record(
+    op: Op, args: tuple, arrays: tuple, needs: tuple, edges: tuple, params: Any, out: Any
+) -> Tensor:
+    """Wrap ``out`` as a Tensor; while recording, remember how it was made
+    (``edges``: the inputs that need a gradient)."""
     if type(out) is not _ndarray:
         out = xp.asarray(out)
-    t = Tensor.__new__(Tensor)
+    t = _new(Tensor)
     t.data = out
     t.grad = None
     t._extra = None
-    if _GRAD_ENABLED and True in needs:
+    if edges and _GRAD_ENABLED:
         t.requires_grad = True
         t._node = (op, args, arrays, needs, params)
-        if len(needs) == 1 or False not in needs:
-            t._edges = args
-        elif len(needs) == 2:
-            t._edges = (args[0],) if needs[0] else (args[1],)
-        else:
-            t._edges = tuple(a for a, n in zip(args, needs, strict=False) if n)
+        t._edges = edges
     else:
         t.requires_grad = False
         t._node = None
