@@ -596,6 +596,7 @@ def apply2(op: Op, a: Any, b: Any) -> Tensor:
     except (ValueError, TypeError) as exc:
         raise _forward_error(op, [ad, bd], exc) from None
     args = (a, b)
+    edges: tuple
     if ra:
         edges = args if rb else (a,)
     else:
