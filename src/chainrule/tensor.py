@@ -535,7 +535,7 @@ def _seed(root: Tensor, gradient: Any, where: str) -> Any:
                 "to start from; pass gradient= an array of that shape (the vector of the "
                 "vector-Jacobian product), or reduce first, e.g. y.sum().backward()"
             )
-        return xp.ones_like(root.data)
+        return xp.ones(root.data.shape, dtype=root.data.dtype)
     g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
     if g.shape != root.shape:
         raise ShapeError(
