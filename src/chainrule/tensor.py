@@ -143,6 +143,8 @@ class Op:
         """The output's tangent given the inputs' tangents (``None`` = zero)."""
         if self.jvp is not None:
             return self.jvp(m, tangents, out, *inputs, **params)
+        if not self.elementwise:
+            raise NotImplementedError(f"{self.name} has no forward-mode (jvp) rule")
         total = None
         for i, t in enumerate(tangents):
             if t is None or not self.differentiable(i):
