@@ -16,7 +16,7 @@ from . import (
     viz,
 )
 from .backend import xp as _xp
-from .errors import ChainruleError, GradcheckError, GraphError, ShapeError
+from .errors import ChainruleError, GradcheckError, GraphError, GraphvizNotFoundError, ShapeError
 from .explain import explain
 from .factories import (
     arange,
@@ -88,7 +88,8 @@ __all__ = [
     "Value", "data", "explain", "func", "load", "nn", "optim", "save", "viz",
     "Context", "Function", "grad", "gradcheck", "gradgradcheck", "hessian", "jacfwd",
     "jacrev", "jvp", "value_and_grad", "vjp",
-    "ChainruleError", "GradcheckError", "GraphError", "ShapeError", "Tensor",
+    "ChainruleError", "GradcheckError", "GraphvizNotFoundError", "GraphError", "ShapeError",
+    "Tensor",
     "abs", "arange", "broadcast_to", "clip", "concatenate", "cos", "enable_grad", "erf",
     "exp", "expand", "eye", "flatten", "float32", "float64", "fold2d", "full",
     "is_grad_enabled", "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",

@@ -18,3 +18,7 @@ class GraphError(ChainruleError, RuntimeError):
 
 class GradcheckError(ChainruleError, AssertionError):
     """An analytic derivative that disagrees with the numerical one."""
+
+
+class GraphvizNotFoundError(ChainruleError, RuntimeError):
+    """``cr.viz.render`` was asked for a picture but Graphviz is not installed."""

@@ -28,15 +28,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import ChainruleError, GraphError
+from .errors import GraphError, GraphvizNotFoundError
 from .graph import toposort
 from .scalar import Value
 
 __all__ = ["GraphvizNotFoundError", "Node", "dot", "format_number", "mermaid", "render", "trace"]
-
-
-class GraphvizNotFoundError(ChainruleError, RuntimeError):
-    """``render`` was asked for a picture but Graphviz is not installed."""
 
 
 def format_number(x: float) -> str:
