@@ -808,45 +808,40 @@ def backprop(
             else:
                 out = node.data
             nb = g.ndim - node.data.ndim if batched else 0
-            if op.exact and not nb and useful is None:  # one input, its exact shape: the common
-                p = parents[0]  # case, kept short (exact ops record only when it needs grad)
+            if op.exact and not nb and useful is None:  # one input, its exact shape: the
+                p = parents[0]  # common case, kept short (it recorded, so p needs a grad)
                 gp = op.vjps[0](m, g, out, *ins, **params)  # type: ignore[index]
                 prev = grads.get(p)
                 grads[p] = gp if prev is None else prev + gp
-                if extra and extra.get("retain"):
-                    _store_retained(node, g, create_graph)
-                if not retain_graph:
-                    node._edges = _FREED
-                    node._node = op.freed
-                continue
-            direct = op.plain and (not nb or op.batchable)
-            if direct:  # call each input's rule right here
-                items = op.vjps
-            elif nb and not op.batchable:
-                items = _vjp_slices(op, m, g, out, ins, params, needs, nb)
             else:
-                items = op.vjp_all(m, g, out, ins, params, needs)
-            for p, need, item in zip(parents, needs, items, strict=False):  # type: ignore[call-overload]
-                if not need:
-                    continue
-                if not direct:
-                    gp = item
-                    if gp is None:
-                        continue
-                elif params is _NO_PARAMS:
-                    gp = item(m, g, out, *ins)
+                direct = op.plain and (not nb or op.batchable)
+                if direct:  # call each input's rule right here
+                    items = op.vjps
+                elif nb and not op.batchable:
+                    items = _vjp_slices(op, m, g, out, ins, params, needs, nb)
                 else:
-                    gp = item(m, g, out, *ins, **params)
-                if nb or not op.exact:
-                    pd = p.data
-                    # (equal ndim and size mean equal shape: gp is pd broadcast, or pd)
-                    if nb or gp.ndim != pd.ndim or gp.size != pd.size:
-                        if gp.shape[nb:] != pd.shape:
-                            gp = _unbroadcast(m, gp, nb, op, p)
-                    if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
-                        gp = gp.astype(pd.dtype)
-                prev = grads.get(p)
-                grads[p] = gp if prev is None else prev + gp
+                    items = op.vjp_all(m, g, out, ins, params, needs)
+                for p, need, item in zip(parents, needs, items, strict=False):  # type: ignore[call-overload]
+                    if not need:
+                        continue
+                    if not direct:
+                        gp = item
+                        if gp is None:
+                            continue
+                    elif params is _NO_PARAMS:
+                        gp = item(m, g, out, *ins)
+                    else:
+                        gp = item(m, g, out, *ins, **params)
+                    if nb or not op.exact:
+                        pd = p.data
+                        # (equal ndim and size mean equal shape: gp is pd broadcast, or pd)
+                        if nb or gp.ndim != pd.ndim or gp.size != pd.size:
+                            if gp.shape[nb:] != pd.shape:
+                                gp = _unbroadcast(m, gp, nb, op, p)
+                        if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
+                            gp = gp.astype(pd.dtype)
+                    prev = grads.get(p)
+                    grads[p] = gp if prev is None else prev + gp
             if extra and extra.get("retain"):
                 _store_retained(node, g, create_graph)
             if not retain_graph:
