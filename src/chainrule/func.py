@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .backend import xp
-from .errors import GraphError, ShapeError
+from .errors import ShapeError
 from .graph import toposort
 from .tensor import (
     _ACTIVE_LEVELS,
@@ -378,4 +378,4 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     return jacfwd(jacrev(f, argnums), argnums)
 
 
-__all__ = ["grad", "hessian", "jacfwd", "jacrev", "jvp", "value_and_grad", "vjp", "GraphError"]
+__all__ = ["grad", "hessian", "jacfwd", "jacrev", "jvp", "value_and_grad", "vjp"]

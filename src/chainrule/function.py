@@ -25,7 +25,6 @@ gate written with tensor ops can be differentiated again.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, ClassVar
 
 from .backend import xp
@@ -39,7 +38,6 @@ class Context:
     def __init__(self) -> None:
         self.needs_input_grad: tuple[bool, ...] = ()
         self._saved: tuple[Any, ...] = ()
-        self._output: weakref.ref | None = None
         self._current_output: Tensor | None = None
 
     def save_for_backward(self, *tensors: Any) -> None:

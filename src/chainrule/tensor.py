@@ -645,8 +645,8 @@ def _forward_error(op: Op, arrays: Sequence[Any], exc: Exception) -> Exception:
 # --------------------------------------------------------------------------- forward mode
 # Each running forward sweep (``jvp``) has a level. A tensor's tangent for a
 # level is a Tensor that may itself carry tangents of outer (lower) levels, as
-# nested dual numbers do; computing a tangent at level L therefore sees every
-# primal with the tangents of levels >= L stripped away.
+# nested dual numbers do; a tangent at level L is therefore computed with only
+# the levels below L switched on, so the primals' own level->=L tangents are unseen.
 
 
 def tangent_of(t: Any, level: int) -> Tensor | None:
@@ -677,8 +677,6 @@ def _push_tangents(op: Op, args: tuple, params: Any, out: Tensor) -> None:
     try:
         for level in levels:
             tangents = tuple(tangent_of(a, level) for a in args)
-            if all(t is None for t in tangents):
-                continue
             # Seen from this level, the tangents of this level and above do not
             # exist: the rule runs with only the outer (lower) levels switched on.
             _ACTIVE_LEVELS[:] = [lv for lv in active if lv < level]

@@ -37,13 +37,6 @@ def lead(g: Any, out: Any) -> tuple[int, ...]:
     return tuple(g.shape[: g.ndim - nd])
 
 
-def neg_axes(axes: tuple[int, ...] | None, ndim: int) -> tuple[int, ...]:
-    """Axes counted from the end (so they still name the same axes under batch axes)."""
-    if axes is None:
-        return tuple(range(-ndim, 0))
-    return tuple(sorted(a - ndim if a >= 0 else a for a in axes))
-
-
 def norm_axes(axis: Any, ndim: int, where: str) -> tuple[int, ...]:
     """``axis`` (None, int or tuple) as a sorted tuple of negative axes, checked."""
     if axis is None:

@@ -121,14 +121,9 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (None: all): the sum times 1/n."""
     x = operand(x, "mean")
-    nd = x.ndim
-    axes = norm_axes(axis, nd, "mean")
-    shape = xp.shape(raw(x))
-    n = 1
-    for a in axes:
-        n *= shape[a]
-    if n == 0:
-        raise ValueError(f"mean: the axes {axis!r} of a tensor of shape {shape} are empty")
+    axes = norm_axes(axis, x.ndim, "mean")
+    if _count(x.shape, axes) == 0:
+        raise ValueError(f"mean: the axes {axis!r} of a tensor of shape {x.shape} are empty")
     return apply(mean_op, x, axes=axes, keepdims=keepdims)
 
 
@@ -154,11 +149,8 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     """Variance over ``axis``: mean squared deviation, divided by n - ddof."""
     x = operand(x, "var")
-    nd = x.ndim
-    axes = norm_axes(axis, nd, "var")
-    n = 1
-    for a in axes:
-        n *= xp.shape(raw(x))[a]
+    axes = norm_axes(axis, x.ndim, "var")
+    n = _count(x.shape, axes)
     if n - ddof <= 0:
         raise ValueError(f"var: {n} element(s) with ddof={ddof} leave no degrees of freedom")
     d = x - mean(x, axes, keepdims=True)

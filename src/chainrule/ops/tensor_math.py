@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import xp
-from ..tensor import Tensor, _leaf, apply
+from ..tensor import Tensor, _leaf
 from . import conv, elementwise, linalg, reduce, shape
-from ._util import norm_axes, raw
+from ._util import raw
 
 exp = elementwise.exp_
 log = elementwise.log_
@@ -87,5 +87,3 @@ def zeros_like(x: Any) -> Tensor:
 def ones_like(x: Any) -> Tensor:
     return _leaf(xp.ones_like(raw(x)))
 
-
-__all__ = ["norm_axes", "apply"]  # re-exported helpers some rules reach through ``m``
