@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import numbers
 from collections.abc import Callable, Iterator, Sequence
+from heapq import heappop, heappush
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +34,9 @@ from .graph import toposort
 # --------------------------------------------------------------------------- modes
 
 _GRAD_ENABLED = True  # record graphs?
+# Every tensor takes the next number when it is made, counting down: a tensor's
+# inputs always exist before it, so "newest first" is a reverse topological order.
+_next_seq = itertools.count(0, -1).__next__
 _ACTIVE_LEVELS: list[int] = []  # forward-mode sweeps now running, innermost last
 _LEVEL_IDS = itertools.count(1)
 
@@ -179,8 +184,11 @@ class Tensor:
 
     # _node is None for a leaf, else how the tensor was made, as one tuple
     # (op, inputs as given, their arrays, which need a gradient, op parameters);
-    # _edges are the inputs that need a gradient (what the traversal follows).
-    __slots__ = ("data", "grad", "requires_grad", "_node", "_edges", "_extra", "__weakref__")
+    # _edges are the inputs that need a gradient (what the traversal follows);
+    # _seq is the tensor's place in creation order, newest lowest (see _sweep).
+    __slots__ = (
+        "data", "grad", "requires_grad", "_node", "_edges", "_extra", "_seq", "__weakref__"
+    )
     __array_ufunc__ = None  # NumPy hands mixed expressions to Tensor's reflected operators
     __hash__ = object.__hash__  # identity: == is elementwise
 
@@ -190,6 +198,7 @@ class Tensor:
     _node: tuple | None
     _edges: Any
     _extra: dict | None
+    _seq: int
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         arr = _to_array(data, dtype, "tensor")
@@ -204,6 +213,14 @@ class Tensor:
         self._node = None
         self._edges = ()
         self._extra = None
+        self._seq = _next_seq()
+
+    def __setstate__(self, state: Any) -> None:
+        # copy, deepcopy and pickle rebuild a tensor here: it takes a fresh place
+        # in creation order (after its inputs, which are rebuilt first)
+        for name, value in state[1].items():
+            setattr(self, name, value)
+        self._seq = _next_seq()
 
     if TYPE_CHECKING:  # bound in ops/__init__.py, declared here for type checkers
         def __add__(self, other: Any) -> Tensor: ...
@@ -481,6 +498,7 @@ def _leaf(data: Any, requires_grad: bool = False) -> Tensor:
     t._node = None
     t._edges = ()
     t._extra = None
+    t._seq = _next_seq()
     return t
 
 
@@ -572,38 +590,119 @@ def apply(op: Op, *args: Any, **params: Any) -> Tensor:
     return _record(op, args, tuple(arrays), tuple(needs), edges, params or _NO_PARAMS, out)
 
 
-def apply1(op: Op, x: Tensor) -> Tensor:
-    """``apply`` for one Tensor input and no parameters (the common unary case)."""
-    xd = x.data
-    try:
-        out = op.forward(xd)
-    except (ValueError, TypeError) as exc:
-        raise _forward_error(op, [xd], exc) from None
-    args = (x,)
-    return _record(op, args, (xd,), (True,), args if x.requires_grad else (), _NO_PARAMS, out)
+# The two makers below give each unary and binary op its Tensor method: ``apply``
+# with ``_record`` written out in place, one call per op, since they run for
+# nearly every op a model makes. They allocate no tuple they can share (the
+# edges are the inputs themselves when every input needs a gradient).
+_ONE: tuple = (True,)
+_BOTH, _FIRST, _SECOND = (True, True), (True, False), (False, True)
+_CONSTANT_TYPES = {float, int, backend.ndarray}  # checked by type first: isinstance
+_CONSTANTS = (numbers.Number, backend.ndarray, xp.generic)  # on an ABC is slow
+
+
+def unary_method(op: Op) -> Callable[[Tensor], Tensor]:
+    """The method ``x.<op>()``: run a one-input, parameter-free op and record it."""
+    forward = op.forward
+
+    def method(x: Tensor) -> Tensor:
+        xd = x.data
+        try:
+            out = forward(xd)
+        except (ValueError, TypeError) as exc:
+            raise _forward_error(op, [xd], exc) from None
+        if type(out) is not _ndarray:
+            out = xp.asarray(out)
+        t = _new(Tensor)
+        t.data = out
+        t.grad = None
+        t._extra = None
+        t._seq = _next_seq()
+        if x.requires_grad and _GRAD_ENABLED:
+            t.requires_grad = True
+            t._edges = args = (x,)
+            t._node = (op, args, (xd,), _ONE, _NO_PARAMS)
+        else:
+            t.requires_grad = False
+            t._node = None
+            t._edges = ()
+        if _ACTIVE_LEVELS:
+            _push_tangents(op, (x,), _NO_PARAMS, t)
+        return t
+
+    method.__name__ = method.__qualname__ = op.name
+    return method
+
+
+def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
+    """The operator ``a <op> b`` (``b <op> a`` if ``reflected``) for a two-input,
+    parameter-free op. Either side may be a constant (number or ndarray); any
+    other operand gives NotImplemented, so Python can try the other side."""
+    forward = op.forward
+
+    def method(a: Any, b: Any) -> Any:
+        if reflected:
+            a, b = b, a
+        if isinstance(a, Tensor):
+            ad, ra = a.data, a.requires_grad
+        elif type(a) in _CONSTANT_TYPES or isinstance(a, _CONSTANTS):
+            ad, ra = a, False
+        else:
+            return NotImplemented
+        if isinstance(b, Tensor):
+            bd, rb = b.data, b.requires_grad
+        elif type(b) in _CONSTANT_TYPES or isinstance(b, _CONSTANTS):
+            bd, rb = b, False
+        else:
+            return NotImplemented
+        try:
+            out = forward(ad, bd)
+        except (ValueError, TypeError) as exc:
+            raise _forward_error(op, [ad, bd], exc) from None
+        if type(out) is not _ndarray:
+            out = xp.asarray(out)
+        t = _new(Tensor)
+        t.data = out
+        t.grad = None
+        t._extra = None
+        t._seq = _next_seq()
+        if (ra or rb) and _GRAD_ENABLED:
+            t.requires_grad = True
+            args = (a, b)
+            if not rb:
+                t._edges, needs = (a,), _FIRST
+            elif ra:
+                t._edges, needs = args, _BOTH
+            else:
+                t._edges, needs = (b,), _SECOND
+            t._node = (op, args, (ad, bd), needs, _NO_PARAMS)
+        else:
+            t.requires_grad = False
+            t._node = None
+            t._edges = ()
+        if _ACTIVE_LEVELS:
+            _push_tangents(op, (a, b), _NO_PARAMS, t)
+        return t
+
+    method.__name__ = method.__qualname__ = op.name
+    return method
+
+
+_BINARY: dict[Op, Callable[[Any, Any], Any]] = {}
 
 
 def apply2(op: Op, a: Any, b: Any) -> Tensor:
-    """``apply`` for two inputs and no parameters (the common binary case)."""
-    if isinstance(a, Tensor):
-        ad, ra = a.data, a.requires_grad
-    else:
-        ad, ra = a, False
-    if isinstance(b, Tensor):
-        bd, rb = b.data, b.requires_grad
-    else:
-        bd, rb = b, False
-    try:
-        out = op.forward(ad, bd)
-    except (ValueError, TypeError) as exc:
-        raise _forward_error(op, [ad, bd], exc) from None
-    args = (a, b)
-    edges: tuple
-    if ra:
-        edges = args if rb else (a,)
-    else:
-        edges = (b,) if rb else ()
-    return _record(op, args, (ad, bd), (ra, rb), edges, _NO_PARAMS, out)
+    """Run a two-input op as a function: ``binary_method`` with a TypeError for
+    an operand that is neither a tensor nor a constant."""
+    run = _BINARY.get(op)
+    if run is None:
+        run = _BINARY[op] = binary_method(op)
+    result = run(a, b)
+    if result is NotImplemented:
+        bad = a if not isinstance(a, (Tensor, *_CONSTANTS)) else b
+        raise TypeError(
+            f"{op.name}: expected a Tensor, an ndarray or a number, got {type(bad).__name__}"
+        )
+    return result  # type: ignore[no-any-return]
 
 
 _ndarray = backend.ndarray
@@ -621,6 +720,7 @@ def _record(
     t.data = out
     t.grad = None
     t._extra = None
+    t._seq = _next_seq()
     if edges and _GRAD_ENABLED:
         t.requires_grad = True
         t._node = (op, args, arrays, needs, params)
@@ -702,6 +802,7 @@ def _alias(t: Tensor) -> Tensor:
     a.requires_grad = t.requires_grad
     a._node = t._node
     a._edges = t._edges
+    a._seq = _next_seq()
     tangents = t._extra.get("tangents") if t._extra else None
     a._extra = {"tangents": dict(tangents)} if tangents else None
     return a
@@ -753,6 +854,10 @@ def backprop(
     the root does not depend on one). ``seed`` may carry leading batch axes:
     then every gradient carries them too (one sweep, many cotangents).
     """
+    if inputs is None and not create_graph and not isinstance(seed, Tensor):
+        if seed.ndim == root.data.ndim:
+            _sweep(root, seed, retain_graph)
+            return None
     stop = set(inputs) if inputs is not None else None
     useful: set | None = None
     if stop is None:
@@ -851,6 +956,82 @@ def backprop(
         xp.asarray(g) if g is not None and not create_graph and type(g) is not _ndarray else g
         for g in (results.get(t) for t in inputs)
     ]
+
+
+def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
+    """The first-order sweep ``backward()`` runs: NumPy gradients into the leaves' ``.grad``.
+
+    Nodes come off a heap newest first, which hands out each node only after
+    every consumer has passed it its gradient, so ordering the graph and
+    sweeping it are one walk. Leaves are updated and buffers freed only once
+    the whole sweep has succeeded: a refused backward changes nothing.
+    """
+    m = backend
+    grads: dict[Tensor, Any] = {root: seed}
+    heap = [(root._seq, root)]
+    done: list[Tensor] = []  # nodes whose rules ran
+    leaves: list[tuple[Tensor, Any]] = []
+    with no_grad():  # a gate's backward may use tensor ops
+        while heap:
+            node = heappop(heap)[1]
+            g = grads.pop(node)
+            extra = node._extra
+            if extra:
+                g = _run_hooks(node, g, False)
+            record = node._node
+            if record is None:
+                leaves.append((node, g))
+                continue
+            op, parents, ins, needs, params = record
+            if parents is None:
+                iter(_FREED)  # raises: this node's buffers went with an earlier backward
+            out = node.data
+            if op.exact:  # one input; the rule returns its shape and dtype
+                p = parents[0]
+                if params is _NO_PARAMS:
+                    gp = op.vjps[0](m, g, out, *ins)  # type: ignore[index]
+                else:
+                    gp = op.vjps[0](m, g, out, *ins, **params)  # type: ignore[index]
+                prev = grads.get(p)
+                if prev is None:
+                    grads[p] = gp
+                    heappush(heap, (p._seq, p))
+                else:
+                    grads[p] = prev + gp
+            else:
+                plain = op.plain
+                rules = op.vjps if plain else op.vjp_all(m, g, out, ins, params, needs)
+                for p, need, rule in zip(parents, needs, rules, strict=False):  # type: ignore[call-overload]
+                    if not need or rule is None:
+                        continue
+                    if not plain:
+                        gp = rule  # already computed by vjp_all
+                    elif params is _NO_PARAMS:
+                        gp = rule(m, g, out, *ins)
+                    else:
+                        gp = rule(m, g, out, *ins, **params)
+                    pd = p.data
+                    # equal ndim and size mean equal shape: gp is pd broadcast, or pd
+                    if gp.ndim != pd.ndim or gp.size != pd.size:
+                        gp = _unbroadcast(m, gp, 0, op, p)
+                    if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
+                        gp = gp.astype(pd.dtype)
+                    prev = grads.get(p)
+                    if prev is None:
+                        grads[p] = gp
+                        heappush(heap, (p._seq, p))
+                    else:
+                        grads[p] = prev + gp
+            if extra and extra.get("retain"):
+                _store_retained(node, g, False)
+            done.append(node)
+    claimed = {id(seed)}
+    for leaf, g in leaves:
+        _accumulate(leaf, g, False, claimed)
+    if not retain_graph:
+        for node in done:
+            node._edges = _FREED
+            node._node = node._node[0].freed  # type: ignore[index]
 
 
 def _unbroadcast(m: Any, gp: Any, nb: int, op: Op, p: Tensor) -> Any:

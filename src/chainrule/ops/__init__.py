@@ -6,27 +6,12 @@ import numbers
 from typing import Any
 
 from ..backend import ndarray, xp
-from ..tensor import Tensor, _leaf, apply1, apply2
+from ..tensor import Tensor, _leaf, binary_method, unary_method
 from . import conv, elementwise, linalg, reduce, shape
 from .elementwise import add, div, mul, neg, sub
 from .elementwise import pow as pow_op
 
 _OPERAND = (Tensor, numbers.Number, ndarray, xp.generic)
-_FAST = {Tensor, float, int, ndarray}  # checked by type first: isinstance on an ABC is slow
-
-
-def _binary(op: Any, reflected: bool = False) -> Any:
-    if reflected:
-        def method(self: Tensor, other: Any) -> Any:
-            if type(other) not in _FAST and not isinstance(other, _OPERAND):
-                return NotImplemented
-            return apply2(op, other, self)
-    else:
-        def method(self: Tensor, other: Any) -> Any:
-            if type(other) not in _FAST and not isinstance(other, _OPERAND):
-                return NotImplemented
-            return apply2(op, self, other)
-    return method
 
 
 def _compare(fn: Any) -> Any:
@@ -51,20 +36,14 @@ def _rmatmul(self: Tensor, other: Any) -> Any:
     return linalg.matmul(other, self)
 
 
-def _pow(self: Tensor, other: Any) -> Any:
-    if not isinstance(other, _OPERAND):
-        return NotImplemented
-    return apply2(pow_op, self, other)
-
-
 _METHODS: dict[str, Any] = {
-    "__add__": _binary(add), "__radd__": _binary(add, True),
-    "__sub__": _binary(sub), "__rsub__": _binary(sub, True),
-    "__mul__": _binary(mul), "__rmul__": _binary(mul, True),
-    "__truediv__": _binary(div), "__rtruediv__": _binary(div, True),
-    "__pow__": _pow, "__rpow__": _binary(pow_op, True),
+    "__add__": binary_method(add), "__radd__": binary_method(add, True),
+    "__sub__": binary_method(sub), "__rsub__": binary_method(sub, True),
+    "__mul__": binary_method(mul), "__rmul__": binary_method(mul, True),
+    "__truediv__": binary_method(div), "__rtruediv__": binary_method(div, True),
+    "__pow__": binary_method(pow_op), "__rpow__": binary_method(pow_op, True),
     "__matmul__": _matmul, "__rmatmul__": _rmatmul,
-    "__neg__": lambda self: apply1(neg, self),
+    "__neg__": unary_method(neg),
     "__pos__": lambda self: self,
     "__lt__": _compare(xp.less), "__le__": _compare(xp.less_equal),
     "__gt__": _compare(xp.greater), "__ge__": _compare(xp.greater_equal),
@@ -89,7 +68,7 @@ _METHODS: dict[str, Any] = {
 for _op in (elementwise.exp, elementwise.log, elementwise.sqrt, elementwise.tanh,
             elementwise.sigmoid, elementwise.relu, elementwise.abs, elementwise.sin,
             elementwise.cos, elementwise.erf):
-    _METHODS[_op.name] = (lambda op: lambda self: apply1(op, self))(_op)
+    _METHODS[_op.name] = unary_method(_op)
 _METHODS["__abs__"] = _METHODS["abs"]
 
 for _name, _fn in _METHODS.items():

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import backend
 from ..backend import xp
-from ..tensor import Op, Tensor, apply, apply1, apply2
+from ..tensor import Op, Tensor, apply, apply2, unary_method
 from ._util import raw
 
 _2_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -109,9 +109,11 @@ def _check(x: Any, where: str) -> None:
 
 
 def _fn(op: Op) -> Any:
+    method = unary_method(op)
+
     def f(x: Any) -> Tensor:
         if isinstance(x, Tensor):
-            return apply1(op, x)
+            return method(x)
         _check(x, op.name)
         return apply(op, x)
 
