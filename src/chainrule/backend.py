@@ -93,13 +93,15 @@ def sum_to(a: Array, shape: tuple[int, ...], keep: int = 0) -> Array:
 
     The first ``keep`` axes of ``a`` are batch axes and stay as they are.
     """
-    target = a.shape[:keep] + tuple(shape)
+    target = a.shape[:keep] + tuple(shape) if keep else tuple(shape)
+    extra = a.ndim - len(target)
+    if not keep and a.shape[extra:] == target:  # only leading axes to sum (e.g. a bias)
+        if not extra:
+            return a
+        return _add_reduce(a, axis=0 if extra == 1 else tuple(range(extra)))
     if a.shape == target:
         return a
-    extra = a.ndim - len(target)
     start = keep + extra
-    if not keep and a.shape[extra:] == target:  # only leading axes to sum (e.g. a bias)
-        return _add_reduce(a, axis=0 if extra == 1 else tuple(range(extra)))
     axes = tuple(range(keep, start)) + tuple(
         start + i for i, n in enumerate(shape) if n == 1 and a.shape[start + i] != 1
     )

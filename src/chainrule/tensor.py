@@ -93,11 +93,13 @@ class Op:
     ``jvp(m, tangents, out, *inputs, **params)`` pushes input tangents
     forward (``None`` for an input without one). Elementwise ops need no
     ``jvp``: their Jacobian is diagonal, so the VJP rule applied to a tangent
-    is the JVP.
+    is the JVP. ``describe(*arrays)``, if given, says why inputs that made
+    ``forward`` raise ValueError do not fit (the default names their shapes).
     """
 
     __slots__ = (
         "name", "forward", "vjps", "jvp", "elementwise", "batchable", "plain", "exact", "freed",
+        "describe",
     )
 
     def __init__(
@@ -109,8 +111,10 @@ class Op:
         *,
         elementwise: bool = False,
         batchable: bool = True,
+        describe: Callable[..., str] | None = None,
     ) -> None:
         self.name = name
+        self.describe = describe
         self.forward = forward
         self.vjps = vjps
         self.jvp = jvp
@@ -185,9 +189,11 @@ class Tensor:
     # _node is None for a leaf, else how the tensor was made, as one tuple
     # (op, inputs as given, their arrays, which need a gradient, op parameters);
     # _edges are the inputs that need a gradient (what the traversal follows);
-    # _seq is the tensor's place in creation order, newest lowest (see _sweep).
+    # _seq is the tensor's place in creation order, newest lowest, and _pending
+    # the gradient it has received so far while backward() runs (see _sweep).
     __slots__ = (
-        "data", "grad", "requires_grad", "_node", "_edges", "_extra", "_seq", "__weakref__"
+        "data", "grad", "requires_grad", "_node", "_edges", "_extra", "_seq", "_pending",
+        "__weakref__",
     )
     __array_ufunc__ = None  # NumPy hands mixed expressions to Tensor's reflected operators
     __hash__ = object.__hash__  # identity: == is elementwise
@@ -199,6 +205,7 @@ class Tensor:
     _edges: Any
     _extra: dict | None
     _seq: int
+    _pending: Any
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         arr = _to_array(data, dtype, "tensor")
@@ -214,6 +221,7 @@ class Tensor:
         self._edges = ()
         self._extra = None
         self._seq = _next_seq()
+        self._pending = None
 
     def __setstate__(self, state: Any) -> None:
         # copy, deepcopy and pickle rebuild a tensor here: it takes a fresh place
@@ -221,6 +229,7 @@ class Tensor:
         for name, value in state[1].items():
             setattr(self, name, value)
         self._seq = _next_seq()
+        self._pending = None
 
     if TYPE_CHECKING:  # bound in ops/__init__.py, declared here for type checkers
         def __add__(self, other: Any) -> Tensor: ...
@@ -499,6 +508,7 @@ def _leaf(data: Any, requires_grad: bool = False) -> Tensor:
     t._edges = ()
     t._extra = None
     t._seq = _next_seq()
+    t._pending = None
     return t
 
 
@@ -600,11 +610,19 @@ _CONSTANT_TYPES = {float, int, backend.ndarray}  # checked by type first: isinst
 _CONSTANTS = (numbers.Number, backend.ndarray, xp.generic)  # on an ABC is slow
 
 
-def unary_method(op: Op) -> Callable[[Tensor], Tensor]:
-    """The method ``x.<op>()``: run a one-input, parameter-free op and record it."""
+def unary_method(op: Op) -> Callable[[Any], Tensor]:
+    """The method ``x.<op>()``, and the function ``cr.<op>(x)``: run a one-input,
+    parameter-free op and record it. A constant ``x`` (number, ndarray) gives
+    an untracked tensor; anything else is a TypeError naming the op."""
     forward = op.forward
 
-    def method(x: Tensor) -> Tensor:
+    def method(x: Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            if type(x) in _CONSTANT_TYPES or isinstance(x, _CONSTANTS):
+                return apply(op, x)
+            raise TypeError(
+                f"{op.name}: expected a Tensor, an ndarray or a number, got {type(x).__name__}"
+            )
         xd = x.data
         try:
             out = forward(xd)
@@ -617,6 +635,7 @@ def unary_method(op: Op) -> Callable[[Tensor], Tensor]:
         t.grad = None
         t._extra = None
         t._seq = _next_seq()
+        t._pending = None
         if x.requires_grad and _GRAD_ENABLED:
             t.requires_grad = True
             t._edges = args = (x,)
@@ -665,6 +684,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
         t.grad = None
         t._extra = None
         t._seq = _next_seq()
+        t._pending = None
         if (ra or rb) and _GRAD_ENABLED:
             t.requires_grad = True
             args = (a, b)
@@ -721,6 +741,7 @@ def _record(
     t.grad = None
     t._extra = None
     t._seq = _next_seq()
+    t._pending = None
     if edges and _GRAD_ENABLED:
         t.requires_grad = True
         t._node = (op, args, arrays, needs, params)
@@ -736,6 +757,8 @@ def _record(
 
 def _forward_error(op: Op, arrays: Sequence[Any], exc: Exception) -> Exception:
     if isinstance(exc, ValueError):
+        if op.describe is not None:
+            return ShapeError(f"{op.name}: {op.describe(*arrays)}")
         shapes = ", ".join(str(xp.shape(a)) for a in arrays)
         return ShapeError(f"{op.name}: inputs of shapes {shapes} do not fit: {exc}")
     kinds = ", ".join(type(a).__name__ for a in arrays)
@@ -803,6 +826,7 @@ def _alias(t: Tensor) -> Tensor:
     a._node = t._node
     a._edges = t._edges
     a._seq = _next_seq()
+    a._pending = None
     tangents = t._extra.get("tangents") if t._extra else None
     a._extra = {"tangents": dict(tangents)} if tangents else None
     return a
@@ -963,70 +987,89 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
 
     Nodes come off a heap newest first, which hands out each node only after
     every consumer has passed it its gradient, so ordering the graph and
-    sweeping it are one walk. Leaves are updated and buffers freed only once
-    the whole sweep has succeeded: a refused backward changes nothing.
+    sweeping it are one walk. A node's incoming gradients add up in its
+    ``_pending`` slot while it waits. Leaves are updated and buffers freed only
+    once the whole sweep has succeeded: a refused backward changes nothing.
     """
     m = backend
-    grads: dict[Tensor, Any] = {root: seed}
-    heap = [(root._seq, root)]
+    root._pending = seed
     done: list[Tensor] = []  # nodes whose rules ran
-    leaves: list[tuple[Tensor, Any]] = []
-    with no_grad():  # a gate's backward may use tensor ops
-        while heap:
-            node = heappop(heap)[1]
-            g = grads.pop(node)
-            extra = node._extra
-            if extra:
-                g = _run_hooks(node, g, False)
-            record = node._node
-            if record is None:
-                leaves.append((node, g))
-                continue
-            op, parents, ins, needs, params = record
-            if parents is None:
-                iter(_FREED)  # raises: this node's buffers went with an earlier backward
-            out = node.data
-            if op.exact:  # one input; the rule returns its shape and dtype
-                p = parents[0]
-                if params is _NO_PARAMS:
-                    gp = op.vjps[0](m, g, out, *ins)  # type: ignore[index]
-                else:
-                    gp = op.vjps[0](m, g, out, *ins, **params)  # type: ignore[index]
-                prev = grads.get(p)
-                if prev is None:
-                    grads[p] = gp
-                    heappush(heap, (p._seq, p))
-                else:
-                    grads[p] = prev + gp
-            else:
-                plain = op.plain
-                rules = op.vjps if plain else op.vjp_all(m, g, out, ins, params, needs)
-                for p, need, rule in zip(parents, needs, rules, strict=False):  # type: ignore[call-overload]
-                    if not need or rule is None:
-                        continue
-                    if not plain:
-                        gp = rule  # already computed by vjp_all
-                    elif params is _NO_PARAMS:
-                        gp = rule(m, g, out, *ins)
+    leaves: list[Tensor] = []  # leaves reached (they wait outside the heap: no rule to run)
+    heap = []
+    if root._node is None:
+        leaves.append(root)
+    else:
+        heap.append((root._seq, root))
+    try:
+        with no_grad():  # a gate's backward may use tensor ops
+            while heap:
+                node = heappop(heap)[1]
+                g = node._pending
+                node._pending = None
+                extra = node._extra
+                if extra:
+                    g = _run_hooks(node, g, False)
+                    if extra.get("retain"):
+                        _store_retained(node, g, False)
+                op, parents, ins, needs, params = node._node  # type: ignore[misc]
+                if parents is None:
+                    iter(_FREED)  # raises: this node's buffers went with an earlier backward
+                out = node.data
+                if op.exact:  # one input; the rule returns its shape and dtype
+                    p = parents[0]
+                    if params is _NO_PARAMS:
+                        gp = op.vjps[0](m, g, out, ins[0])  # type: ignore[index]
                     else:
-                        gp = rule(m, g, out, *ins, **params)
-                    pd = p.data
-                    # equal ndim and size mean equal shape: gp is pd broadcast, or pd
-                    if gp.ndim != pd.ndim or gp.size != pd.size:
-                        gp = _unbroadcast(m, gp, 0, op, p)
-                    if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
-                        gp = gp.astype(pd.dtype)
-                    prev = grads.get(p)
-                    if prev is None:
-                        grads[p] = gp
-                        heappush(heap, (p._seq, p))
+                        gp = op.vjps[0](m, g, out, *ins, **params)  # type: ignore[index]
+                    prev = p._pending
+                    if prev is not None:
+                        p._pending = prev + gp
                     else:
-                        grads[p] = prev + gp
-            if extra and extra.get("retain"):
-                _store_retained(node, g, False)
-            done.append(node)
+                        p._pending = gp
+                        if p._node is None:
+                            leaves.append(p)
+                        else:
+                            heappush(heap, (p._seq, p))
+                else:
+                    plain = op.plain
+                    rules = op.vjps if plain else op.vjp_all(m, g, out, ins, params, needs)
+                    two = len(ins) == 2 and params is _NO_PARAMS
+                    for p, need, rule in zip(parents, needs, rules, strict=False):  # type: ignore[call-overload]
+                        if not need or rule is None:
+                            continue
+                        if not plain:
+                            gp = rule  # already computed by vjp_all
+                        elif two:
+                            gp = rule(m, g, out, ins[0], ins[1])
+                        else:
+                            gp = rule(m, g, out, *ins, **params)
+                        pd = p.data
+                        # equal ndim and size mean equal shape: gp is pd broadcast, or pd
+                        if gp.ndim != pd.ndim or gp.size != pd.size:
+                            gp = _unbroadcast(m, gp, 0, op, p)
+                        if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
+                            gp = gp.astype(pd.dtype)
+                        prev = p._pending
+                        if prev is not None:
+                            p._pending = prev + gp
+                        else:
+                            p._pending = gp
+                            if p._node is None:
+                                leaves.append(p)
+                            else:
+                                heappush(heap, (p._seq, p))
+                done.append(node)
+            arrived = []
+            for leaf in leaves:
+                g = leaf._pending
+                leaf._pending = None
+                arrived.append(_run_hooks(leaf, g, False) if leaf._extra else g)
+    except BaseException:
+        for t in itertools.chain((t for _, t in heap), leaves):  # forget what was waiting
+            t._pending = None
+        raise
     claimed = {id(seed)}
-    for leaf, g in leaves:
+    for leaf, g in zip(leaves, arrived, strict=True):
         _accumulate(leaf, g, False, claimed)
     if not retain_graph:
         for node in done:

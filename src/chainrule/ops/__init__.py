@@ -24,25 +24,14 @@ def _compare(fn: Any) -> Any:
     return method
 
 
-def _matmul(self: Tensor, other: Any) -> Any:
-    if not isinstance(other, _OPERAND):
-        return NotImplemented
-    return linalg.matmul(self, other)
-
-
-def _rmatmul(self: Tensor, other: Any) -> Any:
-    if not isinstance(other, _OPERAND):
-        return NotImplemented
-    return linalg.matmul(other, self)
-
-
 _METHODS: dict[str, Any] = {
     "__add__": binary_method(add), "__radd__": binary_method(add, True),
     "__sub__": binary_method(sub), "__rsub__": binary_method(sub, True),
     "__mul__": binary_method(mul), "__rmul__": binary_method(mul, True),
     "__truediv__": binary_method(div), "__rtruediv__": binary_method(div, True),
     "__pow__": binary_method(pow_op), "__rpow__": binary_method(pow_op, True),
-    "__matmul__": _matmul, "__rmatmul__": _rmatmul,
+    "__matmul__": binary_method(linalg.matmul_op),
+    "__rmatmul__": binary_method(linalg.matmul_op, True),
     "__neg__": unary_method(neg),
     "__pos__": lambda self: self,
     "__lt__": _compare(xp.less), "__le__": _compare(xp.less_equal),

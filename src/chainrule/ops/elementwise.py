@@ -109,15 +109,7 @@ def _check(x: Any, where: str) -> None:
 
 
 def _fn(op: Op) -> Any:
-    method = unary_method(op)
-
-    def f(x: Any) -> Tensor:
-        if isinstance(x, Tensor):
-            return method(x)
-        _check(x, op.name)
-        return apply(op, x)
-
-    f.__name__ = f.__qualname__ = op.name
+    f = unary_method(op)
     f.__doc__ = f"Elementwise {op.name}, differentiable; also the method ``Tensor.{op.name}()``."
     return f
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import xp
-from ..errors import ShapeError
 from ..tensor import Op, Tensor, apply, apply2
 
 
@@ -59,23 +58,23 @@ def _mm_jvp(m: Any, ts: tuple, y: Any, a: Any, b: Any) -> Any:
     return m.reshape(total, total.shape[:-2] + keep)
 
 
-matmul_op = Op("matmul", xp.matmul, (_mm_rule_a, _mm_rule_b), _mm_jvp)
+def _mm_mismatch(a: Any, b: Any) -> str:
+    sa, sb = xp.shape(a), xp.shape(b)
+    if not sa or not sb:
+        why = "operands must have at least 1 dimension"
+    elif sa[-1] != (sb[0] if len(sb) == 1 else sb[-2]):
+        why = f"the inner dimensions {sa[-1]} and {sb[0] if len(sb) == 1 else sb[-2]} differ"
+    else:
+        why = "the batch dimensions do not broadcast"
+    return f"{sa} @ {sb}: {why}"
+
+
+matmul_op = Op("matmul", xp.matmul, (_mm_rule_a, _mm_rule_b), _mm_jvp, describe=_mm_mismatch)
 
 
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy's rules: batched over leading axes, 1-D operands as vectors."""
-    try:
-        return apply2(matmul_op, a, b)
-    except ShapeError:
-        sa = xp.shape(a.data if isinstance(a, Tensor) else a)
-        sb = xp.shape(b.data if isinstance(b, Tensor) else b)
-        if not sa or not sb:
-            why = "operands must have at least 1 dimension"
-        elif sa[-1] != (sb[0] if len(sb) == 1 else sb[-2]):
-            why = f"the inner dimensions {sa[-1]} and {sb[0] if len(sb) == 1 else sb[-2]} differ"
-        else:
-            why = "the batch dimensions do not broadcast"
-        raise ShapeError(f"matmul: {sa} @ {sb}: {why}") from None
+    return apply2(matmul_op, a, b)
 
 
 # ---------------------------------------------------------------- linear layer

@@ -12,8 +12,9 @@ from ._util import lead, norm_axes, operand, raw
 
 
 def _expand(m: Any, g: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
-    """Put the reduced axes back (as size 1) so ``g`` lines up with the input."""
-    return g if keepdims else m.expand_dims(g, axes)
+    """Put the reduced axes back (as size 1) so ``g`` lines up with the input
+    (a 0-d ``g``, from a full reduction, already does)."""
+    return g if keepdims or not g.ndim else m.expand_dims(g, axes)
 
 
 # sum: every input element feeds the sum with slope 1, so g is copied back out.
