@@ -565,7 +565,8 @@ def _seed(root: Tensor, gradient: Any, where: str) -> Any:
                 "to start from; pass gradient= an array of that shape (the vector of the "
                 "vector-Jacobian product), or reduce first, e.g. y.sum().backward()"
             )
-        return xp.ones(root.data.shape, dtype=root.data.dtype)
+        dtype = root.data.dtype
+        return xp.array(1, dtype) if root.data.ndim == 0 else xp.ones(root.data.shape, dtype)
     g = gradient.data if isinstance(gradient, Tensor) else xp.asarray(gradient)
     if g.shape != root.shape:
         raise ShapeError(
@@ -583,6 +584,16 @@ _NO_PARAMS: dict[str, Any] = {}
 
 def apply(op: Op, *args: Any, **params: Any) -> Tensor:
     """Run ``op`` on ``args`` (Tensors or constants) and record it if needed."""
+    if len(args) == 1 and isinstance(args[0], Tensor):  # one tensor, with parameters
+        x = args[0]
+        xd = x.data
+        try:
+            out = op.forward(xd, **params)
+        except (ValueError, TypeError) as exc:
+            raise _forward_error(op, [xd], exc) from None
+        if x.requires_grad:
+            return _record(op, args, (xd,), _ONE, args, params or _NO_PARAMS, out)
+        return _record(op, args, (xd,), (False,), (), params or _NO_PARAMS, out)
     arrays = []
     needs = []
     for a in args:
@@ -988,39 +999,68 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
     Nodes come off a heap newest first, which hands out each node only after
     every consumer has passed it its gradient, so ordering the graph and
     sweeping it are one walk. A node's incoming gradients add up in its
-    ``_pending`` slot while it waits. Leaves are updated and buffers freed only
-    once the whole sweep has succeeded: a refused backward changes nothing.
+    ``_pending`` slot while it waits; leaves wait in a list, as they have no
+    rule to run. Leaves are updated and buffers freed only once every rule has
+    run: a refused backward changes nothing.
     """
+    global _GRAD_ENABLED
     m = backend
     root._pending = seed
+    heap: list[tuple[int, Tensor]] = []
+    leaves: list[Tensor] = []
     done: list[Tensor] = []  # nodes whose rules ran
-    leaves: list[Tensor] = []  # leaves reached (they wait outside the heap: no rule to run)
-    heap = []
     if root._node is None:
         leaves.append(root)
     else:
         heap.append((root._seq, root))
+    recording, _GRAD_ENABLED = _GRAD_ENABLED, False  # a gate's backward may use tensor ops
     try:
-        with no_grad():  # a gate's backward may use tensor ops
-            while heap:
-                node = heappop(heap)[1]
-                g = node._pending
-                node._pending = None
-                extra = node._extra
-                if extra:
-                    g = _run_hooks(node, g, False)
-                    if extra.get("retain"):
-                        _store_retained(node, g, False)
-                op, parents, ins, needs, params = node._node  # type: ignore[misc]
-                if parents is None:
-                    iter(_FREED)  # raises: this node's buffers went with an earlier backward
-                out = node.data
-                if op.exact:  # one input; the rule returns its shape and dtype
-                    p = parents[0]
-                    if params is _NO_PARAMS:
-                        gp = op.vjps[0](m, g, out, ins[0])  # type: ignore[index]
+        while heap:
+            node = heappop(heap)[1]
+            g = node._pending
+            node._pending = None
+            extra = node._extra
+            if extra:
+                g = _run_hooks(node, g, False)
+                if extra.get("retain"):
+                    _store_retained(node, g, False)
+            op, parents, ins, needs, params = node._node  # type: ignore[misc]
+            if parents is None:
+                iter(_FREED)  # raises: this node's buffers went with an earlier backward
+            out = node.data
+            if op.exact:  # one input; the rule returns its shape and dtype
+                p = parents[0]
+                if params is _NO_PARAMS:
+                    gp = op.vjps[0](m, g, out, ins[0])  # type: ignore[index]
+                else:
+                    gp = op.vjps[0](m, g, out, *ins, **params)  # type: ignore[index]
+                prev = p._pending
+                if prev is not None:
+                    p._pending = prev + gp
+                else:
+                    p._pending = gp
+                    if p._node is None:
+                        leaves.append(p)
                     else:
-                        gp = op.vjps[0](m, g, out, *ins, **params)  # type: ignore[index]
+                        heappush(heap, (p._seq, p))
+            else:
+                plain = op.plain
+                rules = op.vjps if plain else op.vjp_all(m, g, out, ins, params, needs)
+                for p, need, rule in zip(parents, needs, rules, strict=False):  # type: ignore[call-overload]
+                    if not need or rule is None:
+                        continue
+                    if not plain:
+                        gp = rule  # already computed by vjp_all
+                    elif params is _NO_PARAMS:
+                        gp = rule(m, g, out, ins[0], ins[1]) if len(ins) == 2 else rule(
+                            m, g, out, *ins)
+                    else:
+                        gp = rule(m, g, out, *ins, **params)
+                    pd = p.data
+                    if gp.shape != pd.shape:  # the input was broadcast: sum back to its shape
+                        gp = _unbroadcast(m, gp, 0, op, p)
+                    if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
+                        gp = gp.astype(pd.dtype)
                     prev = p._pending
                     if prev is not None:
                         p._pending = prev + gp
@@ -1030,47 +1070,29 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
                             leaves.append(p)
                         else:
                             heappush(heap, (p._seq, p))
-                else:
-                    plain = op.plain
-                    rules = op.vjps if plain else op.vjp_all(m, g, out, ins, params, needs)
-                    two = len(ins) == 2 and params is _NO_PARAMS
-                    for p, need, rule in zip(parents, needs, rules, strict=False):  # type: ignore[call-overload]
-                        if not need or rule is None:
-                            continue
-                        if not plain:
-                            gp = rule  # already computed by vjp_all
-                        elif two:
-                            gp = rule(m, g, out, ins[0], ins[1])
-                        else:
-                            gp = rule(m, g, out, *ins, **params)
-                        pd = p.data
-                        # equal ndim and size mean equal shape: gp is pd broadcast, or pd
-                        if gp.ndim != pd.ndim or gp.size != pd.size:
-                            gp = _unbroadcast(m, gp, 0, op, p)
-                        if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
-                            gp = gp.astype(pd.dtype)
-                        prev = p._pending
-                        if prev is not None:
-                            p._pending = prev + gp
-                        else:
-                            p._pending = gp
-                            if p._node is None:
-                                leaves.append(p)
-                            else:
-                                heappush(heap, (p._seq, p))
-                done.append(node)
-            arrived = []
-            for leaf in leaves:
-                g = leaf._pending
-                leaf._pending = None
-                arrived.append(_run_hooks(leaf, g, False) if leaf._extra else g)
+            done.append(node)
     except BaseException:
         for t in itertools.chain((t for _, t in heap), leaves):  # forget what was waiting
             t._pending = None
         raise
+    finally:
+        _GRAD_ENABLED = recording
     claimed = {id(seed)}
-    for leaf, g in zip(leaves, arrived, strict=True):
-        _accumulate(leaf, g, False, claimed)
+    try:
+        for leaf in leaves:
+            g = leaf._pending
+            leaf._pending = None
+            if leaf._extra:
+                g = _run_hooks(leaf, g, False)
+            if (leaf.grad is None and type(g) is _ndarray and g.base is None
+                    and id(g) not in claimed and g.flags.writeable):
+                claimed.add(id(g))  # the common case: a fresh array becomes .grad as it is
+                leaf.grad = _leaf(g)
+            else:
+                _accumulate(leaf, g, False, claimed)
+    finally:
+        for leaf in leaves:  # should a hook raise, nothing is left waiting
+            leaf._pending = None
     if not retain_graph:
         for node in done:
             node._edges = _FREED
