@@ -617,6 +617,7 @@ def apply(op: Op, *args: Any, **params: Any) -> Tensor:
 # edges are the inputs themselves when every input needs a gradient).
 _ONE: tuple = (True,)
 _BOTH, _FIRST, _SECOND = (True, True), (True, False), (False, True)
+_PY_NUMBERS = {float, int}
 _CONSTANT_TYPES = {float, int, backend.ndarray}  # checked by type first: isinstance
 _CONSTANTS = (numbers.Number, backend.ndarray, xp.generic)  # on an ABC is slow
 
@@ -680,8 +681,15 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
             return NotImplemented
         if isinstance(b, Tensor):
             bd, rb = b.data, b.requires_grad
+            if type(ad) in _PY_NUMBERS and bd.dtype.kind in "fc":
+                ad = xp.asarray(ad, bd.dtype)  # see below
         elif type(b) in _CONSTANT_TYPES or isinstance(b, _CONSTANTS):
             bd, rb = b, False
+            if type(bd) in _PY_NUMBERS and ra and ad.dtype.kind in "fc":
+                # a Python number next to a float tensor: NumPy would convert it to the
+                # tensor's dtype on every call (forward, and the backward's g * b);
+                # converting it once, to a 0-d array, gives the same numbers sooner
+                bd = xp.asarray(bd, ad.dtype)
         else:
             return NotImplemented
         try:

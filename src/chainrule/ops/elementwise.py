@@ -32,7 +32,7 @@ neg = unary("neg", xp.negative, lambda m, g, y, x: -g)  # d(-x) = -1
 exp = unary("exp", xp.exp, lambda m, g, y, x: g * y)  # d eˣ = eˣ
 log = unary("log", xp.log, lambda m, g, y, x: g / x)  # d ln x = 1/x
 sqrt = unary("sqrt", xp.sqrt, lambda m, g, y, x: g / (2 * y))  # d √x = 1/(2√x)
-tanh = unary("tanh", xp.tanh, lambda m, g, y, x: g * (1 - y * y))  # d tanh = 1 - tanh²
+tanh = unary("tanh", xp.tanh, lambda m, g, y, x: g - g * y * y)  # d tanh = 1 - tanh²
 sigmoid = unary(  # σ(x) = ½ tanh(x/2) + ½ (no overflow);  dσ = σ(1 - σ)
     "sigmoid", lambda x: 0.5 * xp.tanh(0.5 * x) + 0.5, lambda m, g, y, x: g * y * (1 - y)
 )
