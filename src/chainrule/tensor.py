@@ -1008,15 +1008,17 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
     every consumer has passed it its gradient, so ordering the graph and
     sweeping it are one walk. A node's incoming gradients add up in its
     ``_pending`` slot while it waits; leaves wait in a list, as they have no
-    rule to run. Leaves are updated and buffers freed only once every rule has
-    run: a refused backward changes nothing.
+    rule to run. A node's buffers are freed as soon as its rule has run (unless
+    ``retain_graph``), so activations go while the sweep goes; the leaves'
+    ``.grad`` change only once every rule has run, so a backward refused
+    halfway (a freed graph) leaves every ``.grad`` as it was.
     """
     global _GRAD_ENABLED
     m = backend
     root._pending = seed
     heap: list[tuple[int, Tensor]] = []
     leaves: list[Tensor] = []
-    done: list[Tensor] = []  # nodes whose rules ran
+    free = not retain_graph
     if root._node is None:
         leaves.append(root)
     else:
@@ -1078,7 +1080,9 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
                             leaves.append(p)
                         else:
                             heappush(heap, (p._seq, p))
-            done.append(node)
+            if free:
+                node._edges = _FREED
+                node._node = op.freed
     except BaseException:
         for t in itertools.chain((t for _, t in heap), leaves):  # forget what was waiting
             t._pending = None
@@ -1101,10 +1105,6 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
     finally:
         for leaf in leaves:  # should a hook raise, nothing is left waiting
             leaf._pending = None
-    if not retain_graph:
-        for node in done:
-            node._edges = _FREED
-            node._node = node._node[0].freed  # type: ignore[index]
 
 
 def _unbroadcast(m: Any, gp: Any, nb: int, op: Op, p: Tensor) -> Any:
