@@ -166,10 +166,14 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
 
 def _lse(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     """log Σ exp(x) on arrays, shifted by the max so nothing overflows."""
-    shift = x.max(axis=axes, keepdims=True)
+    shift = xp.maximum.reduce(x, axis=axes, keepdims=True)
     shift = xp.where(xp.isfinite(shift), shift, 0)  # a row of -inf stays -inf, not nan
-    with xp.errstate(divide="ignore"):  # log 0 = -inf is the right answer for a -inf row
-        out = xp.log(xp.exp(x - shift).sum(axis=axes, keepdims=True)) + shift
+    total = backend.sum(xp.exp(x - shift), axes, True)
+    if total.all():
+        out = xp.log(total) + shift
+    else:
+        with xp.errstate(divide="ignore"):  # log 0 = -inf is the right answer for a -inf row
+            out = xp.log(total) + shift
     return out if keepdims else out.reshape([n for i, n in enumerate(out.shape)
                                              if i - out.ndim not in axes])
 

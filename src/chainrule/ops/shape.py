@@ -342,8 +342,8 @@ def _splits_advanced(index: tuple) -> bool:
 
     Next to an array, an int is an advanced index too: ``x[arr, :, 0]`` is split.
     """
-    if not any(isinstance(i, backend.ndarray) for i in index):
-        return False
+    if builtins.len(index) < 3 or not any(isinstance(i, backend.ndarray) for i in index):
+        return False  # (a split needs something between two advanced indices)
     pos = [k for k, i in enumerate(index)
            if isinstance(i, (backend.ndarray, int, xp.integer)) and not isinstance(i, bool)]
     return builtins.len(pos) > 1 and pos[-1] - pos[0] + 1 != builtins.len(pos)
@@ -354,12 +354,11 @@ def getitem(x: Any, index: Any) -> Tensor:
     boolean arrays; repeated indices accumulate their gradients."""
     shape = _shape_of(x)
     idx = _normalize_index(index, shape)
+    op = getitem_split_op if _splits_advanced(idx) else getitem_op
     try:
-        xp.empty(shape, dtype=bool)[idx]
+        return apply(op, x, index=idx)
     except IndexError as exc:
         raise IndexError(f"getitem: {exc} (tensor of shape {shape}, index {index!r})") from None
-    op = getitem_split_op if _splits_advanced(idx) else getitem_op
-    return apply(op, x, index=idx)
 
 
 def index_add(values: Any, shape: Sequence[int], index: Any) -> Tensor:
