@@ -310,7 +310,7 @@ def measure(case: Case, rounds: int, steps: int) -> dict[str, list[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--cases", nargs="*", default=["mlp", "small", "chain"])
     args = parser.parse_args()
     try:
@@ -321,7 +321,7 @@ def main() -> None:
         print(f"BLAS: {blas}")
     except ImportError:
         pass
-    steps = {"mlp": 20, "small": 200, "chain": 50}
+    steps = {"mlp": 5, "small": 40, "chain": 10}  # short rounds, interleaved often
     for name in args.cases:
         result = measure(Case(name), args.rounds, steps[name])
         med = {lib: statistics.median(ts) for lib, ts in result.items()}

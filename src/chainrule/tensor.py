@@ -31,6 +31,9 @@ from .backend import xp
 from .errors import GraphError, ShapeError
 from .graph import toposort
 
+_ndarray = backend.ndarray
+_new = object.__new__
+
 # --------------------------------------------------------------------------- modes
 
 _GRAD_ENABLED = True  # record graphs?
@@ -500,7 +503,7 @@ class HookHandle:
 
 def _leaf(data: Any, requires_grad: bool = False) -> Tensor:
     """A Tensor around an existing array, without checks or copies (engine use)."""
-    t = Tensor.__new__(Tensor)
+    t = _new(Tensor)
     t.data = data
     t.grad = None
     t.requires_grad = requires_grad
@@ -744,8 +747,6 @@ def apply2(op: Op, a: Any, b: Any) -> Tensor:
     return result  # type: ignore[no-any-return]
 
 
-_ndarray = backend.ndarray
-_new = object.__new__
 
 
 def _record(

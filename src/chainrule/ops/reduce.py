@@ -3,6 +3,7 @@ them when the gradient carries extra leading (batch) axes."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import backend
@@ -37,6 +38,8 @@ mean_op = Op(  # the mean: every element's slope is 1/n
 
 
 def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    if len(axes) == len(shape):
+        return math.prod(shape)
     n = 1
     for a in axes:
         n *= shape[a]
@@ -123,7 +126,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (None: all): the sum times 1/n."""
     x = operand(x, "mean")
     axes = norm_axes(axis, x.ndim, "mean")
-    if _count(x.shape, axes) == 0:
+    if (x.data.size if axis is None else _count(x.shape, axes)) == 0:
         raise ValueError(f"mean: the axes {axis!r} of a tensor of shape {x.shape} are empty")
     return apply(mean_op, x, axes=axes, keepdims=keepdims)
 
