@@ -522,3 +522,81 @@ def test_jacfwd_of_a_broadcasting_add() -> None:
     b = cr.ones(3)
     jac = cr.jacfwd(lambda a: a + b)(cr.tensor([1.0]))
     np.testing.assert_array_equal(jac.data, np.ones((3, 1)))
+
+
+# ---------------------------------------------------------------- the sweep's own paths
+def test_backward_from_a_leaf() -> None:
+    x = _x(1.0, 2.0)
+    x.backward(np.array([3.0, 4.0]))
+    x.backward(np.array([1.0, 1.0]))
+    np.testing.assert_array_equal(x.grad.data, [4.0, 5.0])
+
+
+def test_intermediates_are_freed_while_the_sweep_runs() -> None:
+    import weakref
+
+    x = _x(0.5, 1.5)
+    seen: list[bool] = []
+    x.register_hook(lambda g: seen.append(ref() is None))  # leaves come last
+    h = (x * 2.0).exp()
+    ref = weakref.ref(h.data)
+    loss = h.sum()
+    del h
+    loss.backward()
+    assert seen == [True]
+    np.testing.assert_allclose(x.grad.data, 2 * np.exp(2 * np.array([0.5, 1.5])))
+
+
+def test_a_hook_that_raises_leaves_nothing_behind() -> None:
+    x, w = _x(1.0, 2.0), _x(3.0, 4.0)
+
+    def boom(g: cr.Tensor) -> None:
+        raise RuntimeError("boom")
+
+    handle = w.register_hook(boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        (x * w).sum().backward()
+    handle.remove()
+    x.grad = w.grad = None
+    (x * w).sum().backward()  # no stale gradient from the failed sweep
+    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+    np.testing.assert_array_equal(w.grad.data, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("copy_fn", ["copy", "deepcopy"])
+def test_copied_nodes_take_a_new_place_in_creation_order(copy_fn: str) -> None:
+    import copy
+
+    x = _x(1.0, 2.0)
+    h = x * 3.0
+    h2 = getattr(copy, copy_fn)(h)
+    assert h2._seq < h._seq  # made later, so swept earlier
+    (h + h2).sum().backward()
+    expected = [6.0, 6.0] if copy_fn == "copy" else [3.0, 3.0]  # a deep copy has its own leaf
+    np.testing.assert_array_equal(x.grad.data, expected)
+
+
+def test_an_unpickled_leaf_is_a_new_leaf() -> None:
+    import pickle
+
+    x = _x(1.0, 2.0)
+    x2 = pickle.loads(pickle.dumps(x))
+    assert x2._seq < x._seq and x2.requires_grad
+    (x * x2).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 2.0])
+    np.testing.assert_array_equal(x2.grad.data, [1.0, 2.0])
+
+
+def test_python_numbers_keep_the_tensor_dtype() -> None:
+    for dtype in (np.float32, np.float64):
+        x = _x(1.0, -2.0, dtype=dtype)
+        for y in (x * 1.5, 1.5 * x, x + 2, 2 - x, x / 4.0, 2.0 ** x, x ** 2):
+            assert y.dtype == dtype
+            np.testing.assert_array_equal(y.data, (y._node[0].forward)(
+                *[a if not isinstance(a, cr.Tensor) else a.data for a in y._node[1]]))
+        (x * 1.5).sum().backward()
+        assert x.grad.dtype == dtype
+        np.testing.assert_array_equal(x.grad.data, [1.5, 1.5])
+    n = cr.tensor([1, 2])
+    assert (n * 1.5).dtype == np.float64  # an integer tensor is promoted, as in NumPy
+    np.testing.assert_array_equal((n * 1.5).data, [1.5, 3.0])
