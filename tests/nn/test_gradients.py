@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import nn
@@ -137,3 +139,36 @@ def test_dropout_statistics_and_modes() -> None:
     assert not nn.Dropout(1.0)(x).data.any()
     with pytest.raises(ValueError, match="Dropout: p must be in"):
         nn.Dropout(1.5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 6),
+    c=st.integers(1, 5),
+    reduction=st.sampled_from(["mean", "sum", "none"]),
+    scale=st.sampled_from([1.0, 30.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_fused_cross_entropy_matches_log_softmax_then_pick(
+    n: int, c: int, reduction: str, scale: float, seed: int
+) -> None:
+    g = np.random.default_rng(seed)
+    x = g.normal(size=(n, c)) * scale
+    t = g.integers(0, c, n)
+
+    def composite(z: cr.Tensor) -> cr.Tensor:
+        picked = -z.log_softmax(1)[np.arange(n), t]
+        return picked.mean() if reduction == "mean" else (
+            picked.sum() if reduction == "sum" else picked)
+
+    def fused(z: cr.Tensor) -> cr.Tensor:
+        return F.cross_entropy(z, t, reduction=reduction)
+
+    np.testing.assert_allclose(fused(cr.tensor(x)).data, composite(cr.tensor(x)).data,
+                               rtol=1e-12, atol=1e-12)
+    for transform in (cr.jacrev, cr.jacfwd):
+        np.testing.assert_allclose(np.asarray(transform(fused)(x)),
+                                   np.asarray(transform(composite)(x)), rtol=1e-9, atol=1e-12)
+    if reduction != "none":
+        np.testing.assert_allclose(np.asarray(cr.hessian(fused)(x)),
+                                   np.asarray(cr.hessian(composite)(x)), rtol=1e-9, atol=1e-12)

@@ -208,6 +208,70 @@ log_softmax_op = Op(  # y = x - logsumexp x:  gᵀJ = g - softmax · Σ g,  J t 
 )
 
 
+# ------------------------------------------------- softmax cross-entropy, in one op
+# loss_n = logsumexp(x_n) - x_n[t_n] for logits x of shape (N, C) and class
+# indices t; reduced by mean, sum or not at all. One node instead of four
+# (log_softmax, pick, mean, negate), and its gradient is the textbook one:
+# d loss_n / d x_n = softmax(x_n) - onehot(t_n).
+
+
+def _ce_forward(x: Any, target: Any, reduction: str) -> Any:
+    z = x - xp.maximum.reduce(x, axis=-1, keepdims=True)  # shifted: cannot overflow
+    losses = xp.log(backend.sum(xp.exp(z), -1, False)) - z[xp.arange(x.shape[0]), target]
+    if reduction == "none":
+        return losses
+    total = backend.sum(losses, None, False)
+    return total / losses.shape[0] if reduction == "mean" else total
+
+
+def _ce_softmax_minus_onehot(m: Any, x: Any, target: Any) -> Any:
+    xr = raw(x)
+    e = m.exp(x - xp.maximum.reduce(xr, axis=-1, keepdims=True))  # shifted: cannot overflow
+    p = e / m.sum(e, -1, True)
+    rows = xp.arange(xr.shape[0])
+    if m is backend:  # a fresh array: take the one-hot off in place
+        p[rows, target] -= 1
+        return p
+    onehot = xp.zeros(xr.shape, dtype=xr.dtype)
+    onehot[rows, target] = 1
+    return p - onehot
+
+
+def _ce_scale(m: Any, g: Any, y: Any, n: int, reduction: str) -> Any:
+    """``g`` lined up with the (N, C) logits: per row for "none", else one number."""
+    if reduction == "none":
+        return m.reshape(g, tuple(g.shape) + (1,))
+    g = m.reshape(g, tuple(g.shape) + (1, 1))
+    return g / n if reduction == "mean" else g
+
+
+def _ce_jvp(m: Any, ts: tuple, y: Any, x: Any, target: Any, reduction: str) -> Any:
+    # d loss_n = Σ_c softmax(x_n)_c dx_nc - dx_n[t_n]
+    t = ts[0]
+    xr = raw(x)
+    e = m.exp(x - xp.maximum.reduce(xr, axis=-1, keepdims=True))
+    p = e / m.sum(e, -1, True)
+    d = m.sum(p * t, -1, False) - t[..., xp.arange(xr.shape[0]), target]
+    if reduction == "none":
+        return d
+    total = m.sum(d, -1, False)
+    return total / xr.shape[0] if reduction == "mean" else total
+
+
+cross_entropy_op = Op(
+    "cross_entropy",
+    _ce_forward,
+    (lambda m, g, y, x, target, reduction: _ce_scale(m, g, y, raw(x).shape[0], reduction)
+     * _ce_softmax_minus_onehot(m, x, target),),
+    _ce_jvp,
+)
+
+
+def cross_entropy(x: Tensor, target: Any, reduction: str) -> Tensor:
+    """Softmax cross-entropy of logits ``x`` (N, C) against checked class indices."""
+    return apply(cross_entropy_op, x, target=target, reduction=reduction)
+
+
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """log Σ exp(x) over ``axis``, computed as max + log Σ exp(x - max) so it cannot overflow.
 
