@@ -467,9 +467,12 @@ class Tensor:
                 "create the inputs with requires_grad=True"
             )
         seed = _seed(self, gradient, "backward")
-        if create_graph and isinstance(gradient, Tensor) and gradient.requires_grad:
+        if not create_graph:
+            _sweep(self, seed, retain_graph)
+            return
+        if isinstance(gradient, Tensor) and gradient.requires_grad:
             seed = gradient  # keep the cotangent's own graph: d(vᵀJ)/dv = J
-        backprop(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+        backprop(self, seed, retain_graph=True, create_graph=True)
 
     # ----------------------------------------------------------------- indexing
     def __getitem__(self, index: Any) -> Tensor:
@@ -1103,9 +1106,10 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
                 leaf.grad = _leaf(g)
             else:
                 _accumulate(leaf, g, False, claimed)
-    finally:
+    except BaseException:
         for leaf in leaves:  # should a hook raise, nothing is left waiting
             leaf._pending = None
+        raise
 
 
 def _unbroadcast(m: Any, gp: Any, nb: int, op: Op, p: Tensor) -> Any:

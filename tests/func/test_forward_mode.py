@@ -25,14 +25,24 @@ FUNC_MODULE = sys.modules["chainrule.func"]
 def backprop_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Count every reverse sweep, whoever starts it (transforms, backward(), gradcheck)."""
     calls: list[int] = []
-    original = TENSOR_MODULE.backprop
+    inside: list[bool] = []
 
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return original(*args, **kwargs)
+    def counted(original: Any) -> Any:
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            if not inside:  # backprop may hand over to _sweep: one sweep, counted once
+                calls.append(1)
+            inside.append(True)
+            try:
+                return original(*args, **kwargs)
+            finally:
+                inside.pop()
 
+        return counting
+
+    backprop = counted(TENSOR_MODULE.backprop)
     for module in (TENSOR_MODULE, FUNC_MODULE, sys.modules["chainrule.gradcheck"]):
-        monkeypatch.setattr(module, "backprop", counting)
+        monkeypatch.setattr(module, "backprop", backprop)
+    monkeypatch.setattr(TENSOR_MODULE, "_sweep", counted(TENSOR_MODULE._sweep))
     yield calls
 
 
