@@ -679,23 +679,29 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
     def method(a: Any, b: Any) -> Any:
         if reflected:
             a, b = b, a
+        # A Python number next to a float tensor is converted once, to a 0-d array
+        # of the tensor's dtype: NumPy would convert it again on every call (the
+        # forward, and the backward's g * b), and the numbers come out the same.
         if isinstance(a, Tensor):
             ad, ra = a.data, a.requires_grad
-        elif type(a) in _CONSTANT_TYPES or isinstance(a, _CONSTANTS):
-            ad, ra = a, False
-        else:
-            return NotImplemented
-        if isinstance(b, Tensor):
+            if isinstance(b, Tensor):
+                bd, rb = b.data, b.requires_grad
+            elif type(b) in _PY_NUMBERS and ad.dtype.kind in "fc":
+                bd, rb = xp.asarray(b, ad.dtype), False
+            elif type(b) in _CONSTANT_TYPES or isinstance(b, _CONSTANTS):
+                bd, rb = b, False
+            else:
+                return NotImplemented
+        elif isinstance(b, Tensor):
             bd, rb = b.data, b.requires_grad
-            if type(ad) in _PY_NUMBERS and bd.dtype.kind in "fc":
-                ad = xp.asarray(ad, bd.dtype)  # see below
-        elif type(b) in _CONSTANT_TYPES or isinstance(b, _CONSTANTS):
-            bd, rb = b, False
-            if type(bd) in _PY_NUMBERS and ra and ad.dtype.kind in "fc":
-                # a Python number next to a float tensor: NumPy would convert it to the
-                # tensor's dtype on every call (forward, and the backward's g * b);
-                # converting it once, to a 0-d array, gives the same numbers sooner
-                bd = xp.asarray(bd, ad.dtype)
+            if type(a) in _PY_NUMBERS and bd.dtype.kind in "fc":
+                ad, ra = xp.asarray(a, bd.dtype), False
+            elif type(a) in _CONSTANT_TYPES or isinstance(a, _CONSTANTS):
+                ad, ra = a, False
+            else:
+                return NotImplemented
+        elif isinstance(a, _CONSTANTS) and isinstance(b, _CONSTANTS):  # two constants
+            ad, ra, bd, rb = a, False, b, False
         else:
             return NotImplemented
         try:
