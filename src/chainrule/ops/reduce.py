@@ -28,11 +28,19 @@ sum_op = Op(
 )
 
 
-mean_op = Op(  # the mean: every element's slope is 1/n
+def _mean_rule(m: Any, g: Any, y: Any, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    # every element's slope is 1/n
+    if m is backend and g.ndim == 0:  # the mean of everything (a loss): one number to fill
+        out = xp.empty(x.shape, dtype=g.dtype)
+        out.fill(g.item() * (y.size / x.size))  # (NumPy is slow at 0-d array × float)
+        return out
+    return m.broadcast_to(_expand(m, g, axes, keepdims) * (y.size / x.size), lead(g, y) + x.shape)
+
+
+mean_op = Op(
     "mean",
     lambda x, axes, keepdims: backend.sum(x, axes, keepdims) / _count(x.shape, axes),
-    (lambda m, g, y, x, axes, keepdims: m.broadcast_to(
-        _expand(m, g, axes, keepdims) * (y.size / x.size), lead(g, y) + x.shape),),
+    (_mean_rule,),
     lambda m, t, y, x, axes, keepdims: m.sum(t[0], axes, keepdims) * (y.size / x.size),
 )
 
