@@ -364,6 +364,8 @@ def cross_entropy(input: TensorLike, target: Any, reduction: str = "mean") -> Te
 
     ``nll_loss(log_softmax(input, dim=1), target)``, stable for any logits.
     A floating ``target`` of the input's shape is read as class probabilities.
+    For ``(N, C)`` logits and class indices it is a single op, whose
+    gradient is ``softmax(input) - one_hot(target)`` (over N for the mean).
     """
     _check_reduction(reduction, "cross_entropy")
     input = _t(input)
