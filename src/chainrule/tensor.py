@@ -1049,6 +1049,8 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
                 iter(_FREED)  # raises: this node's buffers went with an earlier backward
             out = node.data
             if op.exact:  # one input; the rule returns its shape and dtype
+                # (this path repeats the general one's last lines on purpose: folded
+                # into the loop below it costs a tenth of a chain of unary ops)
                 p = parents[0]
                 if params is _NO_PARAMS:
                     gp = op.vjps[0](m, g, out, ins[0])  # type: ignore[index]
