@@ -102,7 +102,7 @@ class Op:
 
     __slots__ = (
         "name", "forward", "vjps", "jvp", "elementwise", "batchable", "plain", "exact", "freed",
-        "describe",
+        "describe", "rules_for",
     )
 
     def __init__(
@@ -129,6 +129,16 @@ class Op:
         # (only ops with several inputs broadcast or mix dtypes)
         self.exact = self.plain and len(vjps) == 1  # type: ignore[arg-type]
         self.freed = (self, None, None, None, None)  # a node's record once backward() freed it
+        # rules_for[needs]: the (input index, rule) pairs the sweep runs for a node
+        # whose inputs need gradients as ``needs`` says, worked out once per pattern
+        self.rules_for: dict[tuple[bool, ...], tuple[tuple[int, Rule], ...]] = {}
+        if self.plain and len(vjps) <= 4:  # type: ignore[arg-type]
+            for needs in itertools.product((False, True), repeat=len(vjps)):  # type: ignore[arg-type]
+                self.rules_for[needs] = tuple(
+                    (i, rule)
+                    for i, (rule, need) in enumerate(zip(vjps, needs, strict=True))  # type: ignore[arg-type]
+                    if need and rule is not None
+                )
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -1067,17 +1077,23 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
                         heappush(heap, (p._seq, p))
             else:
                 plain = op.plain
-                rules = op.vjps if plain else op.vjp_all(m, g, out, ins, params, needs)
-                for p, need, rule in zip(parents, needs, rules, strict=False):  # type: ignore[call-overload]
-                    if not need or rule is None:
-                        continue
+                pairs = op.rules_for.get(needs) if plain else None
+                if pairs is None:  # a gate's vjp_all, or an op of many inputs
+                    plain = False
+                    pairs = enumerate(op.vjp_all(m, g, out, ins, params, needs))
+                two = len(ins) == 2 and params is _NO_PARAMS
+                if two:
+                    x0, x1 = ins
+                for i, rule in pairs:
                     if not plain:
+                        if rule is None or not needs[i]:
+                            continue
                         gp = rule  # already computed by vjp_all
-                    elif params is _NO_PARAMS:
-                        gp = rule(m, g, out, ins[0], ins[1]) if len(ins) == 2 else rule(
-                            m, g, out, *ins)
+                    elif two:
+                        gp = rule(m, g, out, x0, x1)
                     else:
                         gp = rule(m, g, out, *ins, **params)
+                    p = parents[i]
                     pd = p.data
                     if gp.shape != pd.shape:  # the input was broadcast: sum back to its shape
                         gp = _unbroadcast(m, gp, 0, op, p)
