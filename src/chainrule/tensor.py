@@ -623,7 +623,7 @@ def apply(op: Op, *args: Any, **params: Any) -> Tensor:
         out = op.forward(*arrays, **params)
     except (ValueError, TypeError) as exc:
         raise _forward_error(op, arrays, exc) from None
-    edges = tuple([a for a, n in zip(args, needs, strict=True) if n])
+    edges = tuple(itertools.compress(args, needs))
     return _record(op, args, tuple(arrays), tuple(needs), edges, params or _NO_PARAMS, out)
 
 
