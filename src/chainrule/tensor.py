@@ -987,9 +987,10 @@ def backprop(
                     items = _vjp_slices(op, m, g, out, ins, params, needs, nb)
                 else:
                     items = op.vjp_all(m, g, out, ins, params, needs)
-                for p, need, item in zip(parents, needs, items, strict=False):  # type: ignore[call-overload]
-                    if not need:
+                for i, item in enumerate(items):  # type: ignore[arg-type]
+                    if not needs[i]:
                         continue
+                    p = parents[i]
                     if not direct:
                         gp = item
                         if gp is None:
