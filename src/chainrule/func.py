@@ -12,7 +12,7 @@ from typing import Any
 
 from .backend import xp
 from .errors import ShapeError
-from .graph import toposort
+from .graph import reaches
 from .tensor import (
     _ACTIVE_LEVELS,
     Tensor,
@@ -97,9 +97,11 @@ def _reaches_outside(out: Tensor | None, inputs: Sequence[Tensor]) -> bool:
     if out is None or not out.requires_grad:
         return False
     stop = set(inputs)
-    return any(
-        t._node is None and t not in stop and not (t._extra and "transform_input" in t._extra)
-        for t in toposort(out, lambda t: () if t in stop else t._edges)
+    return reaches(
+        out,
+        lambda t: () if t in stop else t._edges,
+        lambda t: t._node is None and t not in stop
+        and not (t._extra and "transform_input" in t._extra),
     )
 
 

@@ -34,3 +34,22 @@ def toposort(root: N, parents: Callable[[N], Iterable[N]]) -> list[N]:
             pop()
             emit(node)
     return order
+
+
+def reaches(root: N, parents: Callable[[N], Iterable[N]], hit: Callable[[N], bool]) -> bool:
+    """Whether some node reachable from ``root`` satisfies ``hit``.
+
+    Order does not matter here, so this walk keeps no order and stops at
+    the first hit.
+    """
+    seen = {root}
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if hit(node):
+            return True
+        for parent in parents(node):
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return False
