@@ -1059,56 +1059,41 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
             if parents is None:
                 iter(_FREED)  # raises: this node's buffers went with an earlier backward
             out = node.data
-            if op.exact:  # one input; the rule returns its shape and dtype
-                # (this path repeats the general one's last lines on purpose: folded
-                # into the loop below it costs a tenth of a chain of unary ops)
-                p = parents[0]
-                if params is _NO_PARAMS:
-                    gp = op.vjps[0](m, g, out, ins[0])  # type: ignore[index]
+            exact = op.exact  # one input; the rule returns its shape and dtype
+            plain = op.plain
+            pairs = op.rules_for.get(needs) if plain else None
+            if pairs is None:  # a gate's vjp_all, or an op of many inputs
+                plain = False
+                pairs = enumerate(op.vjp_all(m, g, out, ins, params, needs))
+            for i, rule in pairs:
+                if not plain:
+                    if rule is None or not needs[i]:
+                        continue
+                    gp = rule  # already computed by vjp_all
+                elif params is not _NO_PARAMS:
+                    gp = rule(m, g, out, *ins, **params)
+                elif exact:
+                    gp = rule(m, g, out, ins[0])
+                elif len(ins) == 2:
+                    gp = rule(m, g, out, ins[0], ins[1])
                 else:
-                    gp = op.vjps[0](m, g, out, *ins, **params)  # type: ignore[index]
-                prev = p._pending
-                if prev is not None:
-                    p._pending = prev + gp
-                else:
-                    p._pending = gp
-                    if p._node is None:
-                        leaves.append(p)
-                    else:
-                        heappush(heap, (p._seq, p))
-            else:
-                plain = op.plain
-                pairs = op.rules_for.get(needs) if plain else None
-                if pairs is None:  # a gate's vjp_all, or an op of many inputs
-                    plain = False
-                    pairs = enumerate(op.vjp_all(m, g, out, ins, params, needs))
-                two = len(ins) == 2 and params is _NO_PARAMS
-                if two:
-                    x0, x1 = ins
-                for i, rule in pairs:
-                    if not plain:
-                        if rule is None or not needs[i]:
-                            continue
-                        gp = rule  # already computed by vjp_all
-                    elif two:
-                        gp = rule(m, g, out, x0, x1)
-                    else:
-                        gp = rule(m, g, out, *ins, **params)
-                    p = parents[i]
+                    gp = rule(m, g, out, *ins)
+                p = parents[i]
+                if not exact:
                     pd = p.data
                     if gp.shape != pd.shape:  # the input was broadcast: sum back to its shape
                         gp = _unbroadcast(m, gp, 0, op, p)
                     if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
                         gp = gp.astype(pd.dtype)
-                    prev = p._pending
-                    if prev is not None:
-                        p._pending = prev + gp
+                prev = p._pending
+                if prev is not None:
+                    p._pending = prev + gp
+                else:  # the first gradient to reach p: it joins the sweep
+                    p._pending = gp
+                    if p._node is None:
+                        leaves.append(p)
                     else:
-                        p._pending = gp
-                        if p._node is None:
-                            leaves.append(p)
-                        else:
-                            heappush(heap, (p._seq, p))
+                        heappush(heap, (p._seq, p))
             if free:
                 node._edges = _FREED
                 node._node = op.freed
