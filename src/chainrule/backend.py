@@ -80,14 +80,6 @@ def prod(a: Array, axis: int | tuple[int, ...] | None = None, keepdims: bool = F
     return a.prod(axis=axis, keepdims=keepdims)
 
 
-def amax(a: Array, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Array:
-    return a.max(axis=axis, keepdims=keepdims)
-
-
-def amin(a: Array, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Array:
-    return a.min(axis=axis, keepdims=keepdims)
-
-
 def sum_to(a: Array, shape: tuple[int, ...], keep: int = 0) -> Array:
     """Sum ``a`` down to ``shape``: the adjoint of broadcasting ``shape`` up to ``a.shape``.
 

@@ -335,11 +335,6 @@ class Tensor:
         return self._node[1] if self._node is not None else ()
 
     @property
-    def _ctx(self) -> Any:
-        """The op's parameters."""
-        return self._node[4] if self._node is not None else None
-
-    @property
     def grad_fn(self) -> Op | None:
         """The op that made this tensor (``None`` for a leaf)."""
         return self._op
@@ -638,6 +633,11 @@ _CONSTANT_TYPES = {float, int, backend.ndarray}  # checked by type first: isinst
 _CONSTANTS = (numbers.Number, backend.ndarray, xp.generic)  # on an ABC is slow
 
 
+def operand_error(where: str, what: str) -> TypeError:
+    """The error for an op input that is neither a Tensor nor a number or ndarray."""
+    return TypeError(f"{where}: expected a Tensor, an ndarray or a number, got {what}")
+
+
 def unary_method(op: Op) -> Callable[[Any], Tensor]:
     """The method ``x.<op>()``, and the function ``cr.<op>(x)``: run a one-input,
     parameter-free op and record it. A constant ``x`` (number, ndarray) gives
@@ -648,9 +648,7 @@ def unary_method(op: Op) -> Callable[[Any], Tensor]:
         if not isinstance(x, Tensor):
             if type(x) in _CONSTANT_TYPES or isinstance(x, _CONSTANTS):
                 return apply(op, x)
-            raise TypeError(
-                f"{op.name}: expected a Tensor, an ndarray or a number, got {type(x).__name__}"
-            )
+            raise operand_error(op.name, type(x).__name__)
         xd = x.data
         try:
             out = forward(xd)
@@ -760,9 +758,7 @@ def apply2(op: Op, a: Any, b: Any) -> Tensor:
     result = run(a, b)
     if result is NotImplemented:
         bad = a if not isinstance(a, (Tensor, *_CONSTANTS)) else b
-        raise TypeError(
-            f"{op.name}: expected a Tensor, an ndarray or a number, got {type(bad).__name__}"
-        )
+        raise operand_error(op.name, type(bad).__name__)
     return result  # type: ignore[no-any-return]
 
 
@@ -917,10 +913,6 @@ def backprop(
     the root does not depend on one). ``seed`` may carry leading batch axes:
     then every gradient carries them too (one sweep, many cotangents).
     """
-    if inputs is None and not create_graph and not isinstance(seed, Tensor):
-        if seed.ndim == root.data.ndim:
-            _sweep(root, seed, retain_graph)
-            return None
     stop = set(inputs) if inputs is not None else None
     useful: set | None = None
     if stop is None:
@@ -974,41 +966,31 @@ def backprop(
             else:
                 out = node.data
             nb = g.ndim - node.data.ndim if batched else 0
-            if op.exact and not nb and useful is None:  # one input, its exact shape: the
-                p = parents[0]  # common case, kept short (it recorded, so p needs a grad)
-                gp = op.vjps[0](m, g, out, *ins, **params)  # type: ignore[index]
+            direct = op.plain and (not nb or op.batchable)
+            if direct:  # call each input's rule right here
+                items = op.vjps
+            elif nb and not op.batchable:
+                items = _vjp_slices(op, m, g, out, ins, params, needs, nb)
+            else:
+                items = op.vjp_all(m, g, out, ins, params, needs)
+            for i, item in enumerate(items):  # type: ignore[arg-type]
+                if not needs[i]:
+                    continue
+                p = parents[i]
+                if not direct:
+                    gp = item
+                    if gp is None:
+                        continue
+                else:
+                    gp = item(m, g, out, *ins, **params)
+                if nb or not op.exact:
+                    pd = p.data
+                    if gp.shape[nb:] != pd.shape:  # the input was broadcast: sum back
+                        gp = _unbroadcast(m, gp, nb, op, p)
+                    if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
+                        gp = gp.astype(pd.dtype)
                 prev = grads.get(p)
                 grads[p] = gp if prev is None else prev + gp
-            else:
-                direct = op.plain and (not nb or op.batchable)
-                if direct:  # call each input's rule right here
-                    items = op.vjps
-                elif nb and not op.batchable:
-                    items = _vjp_slices(op, m, g, out, ins, params, needs, nb)
-                else:
-                    items = op.vjp_all(m, g, out, ins, params, needs)
-                for i, item in enumerate(items):  # type: ignore[arg-type]
-                    if not needs[i]:
-                        continue
-                    p = parents[i]
-                    if not direct:
-                        gp = item
-                        if gp is None:
-                            continue
-                    elif params is _NO_PARAMS:
-                        gp = item(m, g, out, *ins)
-                    else:
-                        gp = item(m, g, out, *ins, **params)
-                    if nb or not op.exact:
-                        pd = p.data
-                        # (equal ndim and size mean equal shape: gp is pd broadcast, or pd)
-                        if nb or gp.ndim != pd.ndim or gp.size != pd.size:
-                            if gp.shape[nb:] != pd.shape:
-                                gp = _unbroadcast(m, gp, nb, op, p)
-                        if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
-                            gp = gp.astype(pd.dtype)
-                    prev = grads.get(p)
-                    grads[p] = gp if prev is None else prev + gp
             if extra and extra.get("retain"):
                 _store_retained(node, g, create_graph)
             if not retain_graph:
@@ -1110,12 +1092,7 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
             leaf._pending = None
             if leaf._extra:
                 g = _run_hooks(leaf, g, False)
-            if (leaf.grad is None and type(g) is _ndarray and g.base is None
-                    and id(g) not in claimed and g.flags.writeable):
-                claimed.add(id(g))  # the common case: a fresh array becomes .grad as it is
-                leaf.grad = _leaf(g)
-            else:
-                _accumulate(leaf, g, False, claimed)
+            _accumulate(leaf, g, False, claimed)
     except BaseException:
         for leaf in leaves:  # should a hook raise, nothing is left waiting
             leaf._pending = None

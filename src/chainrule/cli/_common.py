@@ -7,10 +7,6 @@ import sys
 from typing import NoReturn
 
 
-class UsageError(Exception):
-    """A bad option or input found after parsing; reported in one line, exit status 2."""
-
-
 def one_line_errors(parser: argparse.ArgumentParser) -> None:
     """Make ``parser`` report bad options as one line on stderr and exit with status 2.
 

@@ -23,7 +23,6 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 DIGITS_PATH = Path(__file__).with_name("digits.npz")
-N_DIGITS = 1797
 
 
 class Digits(NamedTuple):

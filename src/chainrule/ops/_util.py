@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import ndarray, xp
-from ..tensor import Tensor, _leaf
+from ..tensor import Tensor, _leaf, operand_error
 
 
 def raw(x: Any) -> Any:
@@ -28,7 +28,7 @@ def operand(x: Any, where: str) -> Tensor:
         what = f"{type(x).__name__} of dtype {arr.dtype}"
     else:
         what = type(x).__name__
-    raise TypeError(f"{where}: expected a Tensor, an ndarray or a number, got {what}")
+    raise operand_error(where, what)
 
 
 def lead(g: Any, out: Any) -> tuple[int, ...]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import backend
 from ..backend import xp
-from ..tensor import Op, Tensor, apply, apply2, unary_method
+from ..tensor import Op, Tensor, apply, apply2, operand_error, unary_method
 from ._util import raw
 
 _2_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -103,9 +103,7 @@ where_op = Op(  # where(c, a, b): the gradient goes to whichever side was picked
 # ---------------------------------------------------------------- public functions
 def _check(x: Any, where: str) -> None:
     if not isinstance(x, (Tensor, int, float, backend.ndarray, xp.generic)):
-        raise TypeError(
-            f"{where}: expected a Tensor, an ndarray or a number, got {type(x).__name__}"
-        )
+        raise operand_error(where, type(x).__name__)
 
 
 def _fn(op: Op) -> Any:

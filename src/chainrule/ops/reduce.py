@@ -224,55 +224,48 @@ log_softmax_op = Op(  # y = x - logsumexp x:  gᵀJ = g - softmax · Σ g,  J t 
 
 
 def _ce_forward(x: Any, target: Any, reduction: str) -> Any:
-    z = x - xp.maximum.reduce(x, axis=-1, keepdims=True)  # shifted: cannot overflow
-    losses = xp.log(backend.sum(xp.exp(z), -1, False)) - z[xp.arange(x.shape[0]), target]
+    losses = _lse(x, (-1,), False) - x[xp.arange(x.shape[0]), target]
     if reduction == "none":
         return losses
     total = backend.sum(losses, None, False)
     return total / losses.shape[0] if reduction == "mean" else total
 
 
-def _ce_softmax_minus_onehot(m: Any, x: Any, target: Any) -> Any:
-    xr = raw(x)
-    e = m.exp(x - xp.maximum.reduce(xr, axis=-1, keepdims=True))  # shifted: cannot overflow
-    p = e / m.sum(e, -1, True)
-    rows = xp.arange(xr.shape[0])
+def _ce_softmax(m: Any, x: Any) -> Any:
+    """Softmax over the classes, shifted by the row max (a constant): it cannot overflow."""
+    e = m.exp(x - xp.maximum.reduce(raw(x), axis=-1, keepdims=True))
+    return e / m.sum(e, -1, True)
+
+
+def _ce_rule(m: Any, g: Any, y: Any, x: Any, target: Any, reduction: str) -> Any:
+    # d loss_n / d x_n = softmax(x_n) - onehot(t_n), times g (and 1/N for the mean)
+    n = raw(x).shape[0]
+    d = _ce_softmax(m, x)
+    rows = xp.arange(n)
     if m is backend:  # a fresh array: take the one-hot off in place
-        p[rows, target] -= 1
-        return p
-    onehot = xp.zeros(xr.shape, dtype=xr.dtype)
-    onehot[rows, target] = 1
-    return p - onehot
-
-
-def _ce_scale(m: Any, g: Any, y: Any, n: int, reduction: str) -> Any:
-    """``g`` lined up with the (N, C) logits: per row for "none", else one number."""
-    if reduction == "none":
-        return m.reshape(g, tuple(g.shape) + (1,))
-    g = m.reshape(g, tuple(g.shape) + (1, 1))
-    return g / n if reduction == "mean" else g
+        d[rows, target] -= 1
+    else:
+        onehot = xp.zeros(raw(x).shape, dtype=raw(x).dtype)
+        onehot[rows, target] = 1
+        d = d - onehot
+    if reduction == "none":  # one g per row
+        return m.reshape(g, tuple(g.shape) + (1,)) * d
+    g = m.reshape(g, tuple(g.shape) + (1, 1))  # one g for the whole loss
+    return (g / n if reduction == "mean" else g) * d
 
 
 def _ce_jvp(m: Any, ts: tuple, y: Any, x: Any, target: Any, reduction: str) -> Any:
     # d loss_n = Σ_c softmax(x_n)_c dx_nc - dx_n[t_n]
     t = ts[0]
-    xr = raw(x)
-    e = m.exp(x - xp.maximum.reduce(xr, axis=-1, keepdims=True))
-    p = e / m.sum(e, -1, True)
-    d = m.sum(p * t, -1, False) - t[..., xp.arange(xr.shape[0]), target]
+    n = raw(x).shape[0]
+    d = m.sum(_ce_softmax(m, x) * t, -1, False) - t[..., xp.arange(n), target]
     if reduction == "none":
         return d
     total = m.sum(d, -1, False)
-    return total / xr.shape[0] if reduction == "mean" else total
+    return total / n if reduction == "mean" else total
 
 
-cross_entropy_op = Op(
-    "cross_entropy",
-    _ce_forward,
-    (lambda m, g, y, x, target, reduction: _ce_scale(m, g, y, raw(x).shape[0], reduction)
-     * _ce_softmax_minus_onehot(m, x, target),),
-    _ce_jvp,
-)
+cross_entropy_op = Op("cross_entropy", _ce_forward, (_ce_rule,), _ce_jvp)
 
 
 def cross_entropy(x: Tensor, target: Any, reduction: str) -> Tensor:

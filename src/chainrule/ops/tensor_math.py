@@ -60,14 +60,6 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     return reduce.prod(x, axis, keepdims)
 
 
-def amax(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return reduce.max(x, axis, keepdims)
-
-
-def amin(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    return reduce.min(x, axis, keepdims)
-
-
 def pad(x: Any, widths: Any, value: float = 0.0) -> Tensor:
     return shape.pad(x, widths, value)
 
