@@ -248,3 +248,31 @@ def test_forward_mode_matches_reverse_mode(tree: Any, xs: list[float], ts: list[
     value, tangent = jvp(f, xs, ts)
     assert value == out.data
     assert close(tangent, directional, tol=1e-9)
+
+
+# -- the formulas people read agree with the gates that compute ---------------
+FORMULA_FUNCTIONS = {
+    "exp": math.exp, "log": math.log, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
+    "sqrt": math.sqrt, "abs": abs, "max": max, "sigmoid": lambda x: 1 / (1 + math.exp(-x)),
+    "sign": lambda x: (x > 0) - (x < 0),
+}
+
+
+@pytest.mark.parametrize("op", sorted(RULES))
+def test_rule_formulas_match_the_gates(op: str) -> None:
+    """RULES is what explain() prints; evaluated here, it must give the gate's numbers."""
+    rule = RULES[op]
+    rng = random.Random(op)
+    for _ in range(10):
+        x0, y0, n = POSITIVE(rng), POSITIVE(rng), rng.choice([2.0, 3.0, -1.0, 0.5])
+        x, y = Value(x0), Value(y0)
+        if op in BINARY:
+            out = {"+": x + y, "-": x - y, "×": x * y, "/": x / y}[op]
+        elif op == "**":
+            out = x**n
+        else:
+            out = UNARY[op][0](x)
+        names = {"x": x0, "y": y0, "n": n, "out": out.data, **FORMULA_FUNCTIONS}
+        assert math.isclose(eval(rule.out, names), out.data, rel_tol=1e-12)
+        for formula, local in zip(rule.derivatives, out.local_grads, strict=True):
+            assert math.isclose(eval(formula, names), local, rel_tol=1e-12), (op, formula)
