@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
+
 from ..graph import toposort
 
 Number = int | float
