@@ -34,9 +34,10 @@ import numpy as np
 import chainrule as cr
 
 # ---------------------------------------------------------------- counting sweeps
-# The transforms start every reverse sweep through ``backprop`` and every forward
+# The transforms start every reverse sweep through ``sweep`` and every forward
 # sweep by opening a forward level; counting those calls counts the sweeps.
 _func: Any = importlib.import_module("chainrule.func")
+_mode: Any = importlib.import_module("chainrule.engine.mode")
 
 
 class Sweeps:
@@ -59,13 +60,13 @@ def _batch(t: Any, primal: Any) -> int:
 @contextlib.contextmanager
 def counting() -> Iterator[Sweeps]:
     sweeps = Sweeps()
-    backprop, forward_level, with_tangents = (
-        _func.backprop, _func.forward_level, _func._with_tangents)
+    sweep, forward_level, with_tangents = (
+        _func.sweep, _mode.forward_level, _func._with_tangents)
 
-    def counted_backprop(root: Any, seed: Any, **kw: Any) -> Any:
+    def counted_sweep(root: Any, seed: Any, *args: Any, **kw: Any) -> Any:
         sweeps.reverse += 1
         sweeps.vectors += _batch(seed, root)
-        return backprop(root, seed, **kw)
+        return sweep(root, seed, *args, **kw)
 
     @contextlib.contextmanager
     def counted_level() -> Iterator[int]:
@@ -78,12 +79,12 @@ def counting() -> Iterator[Sweeps]:
         sweeps.vectors += _batch(tangents[0], args[nums[0]])
         return with_tangents(args, nums, tangents, *rest)
 
-    _func.backprop, _func.forward_level = counted_backprop, counted_level
+    _func.sweep, _mode.forward_level = counted_sweep, counted_level
     _func._with_tangents = counted_tangents
     try:
         yield sweeps
     finally:
-        _func.backprop, _func.forward_level = backprop, forward_level
+        _func.sweep, _mode.forward_level = sweep, forward_level
         _func._with_tangents = with_tangents
 
 
@@ -131,7 +132,7 @@ def jacobian_by_columns(f: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
 def jacobian_by_rows(f: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
     """One vjp (reverse sweep) per output: row j is eⱼᵀ·J."""
     out, vjp_fn = cr.vjp(f, x)
-    m = max(out.size, 1)
+    m = max(out.numel(), 1)
     rows = [vjp_fn(unit(m, j).reshape(out.shape))[0].numpy() for j in range(m)]
     return np.stack(rows).reshape(out.shape + x.shape)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from chainrule import Tensor
 from chainrule.serialize import load, save
-from chainrule.tensor import Tensor
 
 
 def test_round_trip_keeps_values_dtypes_and_names(tmp_path: Path) -> None:

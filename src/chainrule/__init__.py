@@ -4,21 +4,25 @@ A scalar engine to learn the chain rule on (``Value``), a NumPy tensor
 engine for real models (``Tensor``), forward and reverse mode with
 composable transforms, pictures and explanations of any graph, and small
 neural networks.
+
+The operations on tensors are listed, with their formulas, in
+``chainrule.ops.REGISTRY`` (``chainrule ops`` prints it).
 """
 
 from __future__ import annotations
 
-from . import (
-    data,
-    nn,
-    ops,
-    optim,
-    viz,
-)
+from . import data, nn, ops, optim, viz
 from .backend import xp as _xp
-from .errors import ChainruleError, GradcheckError, GraphError, GraphvizNotFoundError, ShapeError
-from .explain import explain
-from .factories import (
+from .engine import (
+    Tensor,
+    enable_grad,
+    get_default_dtype,
+    is_grad_enabled,
+    no_grad,
+    set_default_dtype,
+    set_grad_enabled,
+)
+from .engine.factories import (
     arange,
     eye,
     full,
@@ -31,53 +35,56 @@ from .factories import (
     zeros,
     zeros_like,
 )
-from .func import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
-from .function import Context, Function
-from .gradcheck import gradcheck, gradgradcheck
-from .ops.conv import fold2d, unfold2d
-from .ops.elementwise import abs_ as abs
-from .ops.elementwise import clip, where
-from .ops.elementwise import cos_ as cos
-from .ops.elementwise import erf_ as erf
-from .ops.elementwise import exp_ as exp
-from .ops.elementwise import log_ as log
-from .ops.elementwise import maximum_ as maximum
-from .ops.elementwise import minimum_ as minimum
-from .ops.elementwise import relu_ as relu
-from .ops.elementwise import sigmoid_ as sigmoid
-from .ops.elementwise import sin_ as sin
-from .ops.elementwise import sqrt_ as sqrt
-from .ops.elementwise import tanh_ as tanh
-from .ops.linalg import matmul
-from .ops.reduce import (
-    log_softmax,
-    logsumexp,
-    max,
-    mean,
-    min,
-    prod,
-    softmax,
-    std,
-    sum,
-    var,
-)
-from .ops.shape import (
+from .engine.function import Context, Function
+from .engine.functions import (
+    abs,
+    argmax,
+    argmin,
     broadcast_to,
+    clip,
     concatenate,
+    cos,
+    erf,
+    exp,
     expand,
     flatten,
+    fold2d,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
     pad,
     permute,
+    prod,
+    relu,
     reshape,
+    sigmoid,
+    sin,
+    softmax,
     split,
+    sqrt,
     squeeze,
     stack,
+    std,
+    sum,
+    tanh,
     transpose,
+    unfold2d,
     unsqueeze,
+    var,
+    where,
 )
+from .errors import ChainruleError, GradcheckError, GraphError, GraphvizNotFoundError, ShapeError
+from .explain import explain
+from .func import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from .gradcheck import gradcheck, gradgradcheck
 from .scalar import Value
 from .serialize import load, save
-from .tensor import Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 float32 = _xp.float32
 float64 = _xp.float64
@@ -85,15 +92,15 @@ float64 = _xp.float64
 __version__ = "0.1.0"
 
 __all__ = [
-    "Value", "data", "explain", "func", "load", "nn", "optim", "save", "viz",
+    "Value", "data", "explain", "func", "load", "nn", "ops", "optim", "save", "viz",
     "Context", "Function", "grad", "gradcheck", "gradgradcheck", "hessian", "jacfwd",
     "jacrev", "jvp", "value_and_grad", "vjp",
     "ChainruleError", "GradcheckError", "GraphvizNotFoundError", "GraphError", "ShapeError",
-    "Tensor",
-    "abs", "arange", "broadcast_to", "clip", "concatenate", "cos", "enable_grad", "erf",
-    "exp", "expand", "eye", "flatten", "float32", "float64", "fold2d", "full",
-    "is_grad_enabled", "log", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "ops", "pad",
+    "Tensor", "get_default_dtype", "set_default_dtype",
+    "abs", "arange", "argmax", "argmin", "broadcast_to", "clip", "concatenate", "cos",
+    "enable_grad", "erf", "exp", "expand", "eye", "flatten", "float32", "float64", "fold2d",
+    "full", "is_grad_enabled", "log", "log_softmax", "logsumexp", "manual_seed", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "pad",
     "permute", "prod", "rand", "randn", "relu", "reshape", "set_grad_enabled", "sigmoid",
     "sin", "softmax", "split", "sqrt", "squeeze", "stack", "std", "sum", "tanh", "tensor",
     "transpose", "unfold2d", "unsqueeze", "var", "where", "zeros", "zeros_like",

@@ -11,21 +11,29 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .backend import xp
+from .engine import Tensor, enable_grad, mode
+from .engine.forward import set_tangent, tangent_of
+from .engine.record import apply
+from .engine.record import leaf as _leaf
+from .engine.sweep import sweep
 from .errors import ShapeError
 from .graph import reaches
-from .tensor import (
-    _ACTIVE_LEVELS,
-    Tensor,
-    _leaf,
-    apply,
-    backprop,
-    enable_grad,
-    forward_level,
-    set_tangent,
-    tangent_of,
-)
+from .ops.shape import identity
 
-_DEPTH = [0]  # how many transforms are running (inner ones must record their derivatives)
+_STATE = mode.local  # per thread: .depth, how many transforms are running (inner ones
+# must record their derivatives so the outer ones can go through them)
+
+
+def _backprop(out: Tensor, seed: Any, inputs: list[Tensor], nested: bool,
+              retain: bool | None = None) -> list[Any]:
+    """The gradients of ``out`` (seeded with ``seed``) with respect to ``inputs``:
+    the reverse sweep stopping at them; recorded when ``nested``."""
+    if nested and not isinstance(seed, Tensor):
+        seed = _leaf(seed)
+    elif not nested and isinstance(seed, Tensor):
+        seed = seed.data
+    return sweep(out, seed, _leaf, inputs=inputs, retain_graph=nested if retain is None else retain,
+                 create_graph=nested) or [None] * len(inputs)
 
 Argnums = int | Sequence[int]
 
@@ -61,8 +69,6 @@ def _as_input(x: Any, where: str, i: int) -> Tensor:
                 "floating-point inputs"
             )
         if x.requires_grad or x._extra:
-            from .ops.shape import identity
-
             with enable_grad():
                 t = apply(identity, x)
             t.requires_grad = True
@@ -85,7 +91,7 @@ def _as_input(x: Any, where: str, i: int) -> Tensor:
 
 def _nested(args: Sequence[Any]) -> bool:
     """Must this transform record its derivative (because something will differentiate it)?"""
-    return _DEPTH[0] > 1 or bool(_ACTIVE_LEVELS) or any(
+    return _STATE.depth > 1 or bool(mode.levels()) or any(
         isinstance(a, Tensor) and a.requires_grad for a in args
     )
 
@@ -132,11 +138,11 @@ def _zeros_for(x: Tensor, lead: tuple[int, ...] = ()) -> Tensor:
 def _transform(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def run(*a: Any, **k: Any) -> Any:
-        _DEPTH[0] += 1
+        _STATE.depth += 1
         try:
             return fn(*a, **k)
         finally:
-            _DEPTH[0] -= 1
+            _STATE.depth -= 1
 
     return run
 
@@ -160,7 +166,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         for i in nums:
             call[i] = _as_input(args[i], "grad", i)
         out = _call(f, call, "grad")
-        if out.size != 1:
+        if out.numel() != 1:
             raise ShapeError(
                 f"grad: the function must return a scalar, but returned shape {out.shape}; "
                 "use cr.jacrev / cr.jacfwd for a Jacobian, or cr.vjp with a cotangent"
@@ -169,9 +175,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         nested = _records(args, out, inputs)
         grads: list[Any] = [None] * len(nums)
         if out.requires_grad:
-            seed = xp.ones_like(out.data)
-            grads = backprop(out, seed, inputs=inputs, retain_graph=nested,
-                             create_graph=nested) or grads
+            grads = _backprop(out, xp.ones_like(out.data), inputs, nested)
         result = [
             _wrap(g) if g is not None else _zeros_for(x)
             for g, x in zip(grads, inputs, strict=True)
@@ -204,13 +208,13 @@ def _wrap(g: Any) -> Tensor:
 def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Tensor, Callable[..., tuple]]:
     """``f(*primals)`` and a function mapping a cotangent ``v`` (shaped like the output)
     to ``v · J`` for each primal: one reverse sweep per call, no Jacobian formed."""
-    _DEPTH[0] += 1
+    _STATE.depth += 1
     try:
         call = [_as_input(p, "vjp", i) for i, p in enumerate(primals)]
         out = _call(f, call, "vjp")
         nested = _records(primals, out, call)
     finally:
-        _DEPTH[0] -= 1
+        _STATE.depth -= 1
 
     def vjp_fn(cotangent: Any) -> tuple[Tensor, ...]:
         v = cotangent.data if isinstance(cotangent, Tensor) and not nested else cotangent
@@ -223,9 +227,9 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Tensor, Callable[..., tup
         if not out.requires_grad:
             return tuple(_zeros_for(x) for x in call)
         seed = v if isinstance(v, Tensor) else xp.asarray(v, dtype=out.dtype)
-        grads = backprop(out, seed, inputs=call, retain_graph=True, create_graph=nested)
+        grads = _backprop(out, seed, call, nested, retain=True)
         return tuple(_wrap(g) if g is not None else _zeros_for(x)
-                     for g, x in zip(grads or [], call, strict=False))
+                     for g, x in zip(grads, call, strict=False))
 
     return (out if nested else out.detach()), vjp_fn
 
@@ -239,14 +243,14 @@ def _jacrev_at(f: Callable[..., Any], argnums: Argnums, args: tuple) -> Any:
     out = _call(f, call, "jacrev")
     inputs = [call[i] for i in nums]
     nested = _records(args, out, inputs)
-    n = out.size
+    n = out.numel()
     results = []
     if out.requires_grad:
         seed = xp.eye(n, dtype=out.dtype).reshape((n,) + out.shape)  # every row at once
-        grads = backprop(out, seed, inputs=inputs, retain_graph=nested, create_graph=nested)
+        grads = _backprop(out, seed, inputs, nested)
     else:
         grads = [None] * len(inputs)
-    for g, x in zip(grads or [], inputs, strict=False):
+    for g, x in zip(grads, inputs, strict=False):
         g = _wrap(g) if g is not None else _zeros_for(x, (n,))
         results.append(g.reshape(out.shape + x.shape))
     return _pack(results, argnums)
@@ -298,9 +302,9 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
             raise ShapeError(
                 f"jvp: tangent {i} has shape {ts} but its primal has shape {ps}; they must match"
             )
-    _DEPTH[0] += 1
+    _STATE.depth += 1
     try:
-        with forward_level() as level:
+        with mode.forward_level() as level:
             call = _with_tangents(primals, range(len(primals)), tangents, level, "jvp")
             out = _call(f, call, "jvp")
             t_out = tangent_of(out, level)
@@ -309,7 +313,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         nested = (_nested(primals) or _reaches_outside(out, call)
                   or _reaches_outside(t_out, call))
     finally:
-        _DEPTH[0] -= 1
+        _STATE.depth -= 1
     if not nested:
         return out.detach(), t_out.detach()
     return out, t_out
@@ -332,7 +336,7 @@ def _jacfwd_at(f: Callable[..., Any], argnums: Argnums, args: tuple) -> Any:
         block[start : start + n] = xp.eye(n, dtype=block.dtype)
         basis.append(_leaf(block.reshape((total,) + s)))
         start += n
-    with forward_level() as level:
+    with mode.forward_level() as level:
         call = _with_tangents(args, nums, basis, level, "jacfwd")
         out = _call(f, call, "jacfwd", many=True)
         outs = out if isinstance(out, tuple) else (out,)
@@ -347,7 +351,7 @@ def _jacfwd_at(f: Callable[..., Any], argnums: Argnums, args: tuple) -> Any:
         if t is None:
             t = _leaf(xp.zeros((total,) + o.shape, dtype=o.dtype))
         # t is (inputs, outputs...): put the output axes first, then split by input
-        jac = t.reshape(total, o.size).T
+        jac = t.reshape(total, o.numel()).T
         blocks, start = [], 0
         for s, n in zip(shapes, sizes, strict=False):
             piece = jac[:, start : start + n].reshape(o.shape + s)

@@ -7,8 +7,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .backend import xp
+from .engine import Tensor, enable_grad, no_grad
+from .engine.functions import concatenate
+from .engine.record import leaf as _leaf
+from .engine.sweep import sweep
 from .errors import GradcheckError
-from .tensor import Tensor, _leaf, backprop, enable_grad, no_grad
 
 
 def _inputs(inputs: Any) -> tuple[Any, ...]:
@@ -62,15 +65,18 @@ def numerical_jacobian(
 
 def analytic_jacobian(out: Tensor, xs: Sequence[Tensor], create_graph: bool = False) -> list[Any]:
     """d out / d x for each x, by reverse mode with all output cotangents in one sweep."""
-    n = out.size
+    n = out.numel()
     if not out.requires_grad:
-        return [xp.zeros((n, x.size)) for x in xs]
+        return [xp.zeros((n, x.numel())) for x in xs]
     seed = xp.eye(n, dtype=out.dtype).reshape((n,) + out.shape)
-    grads = backprop(out, seed, inputs=list(xs), retain_graph=True, create_graph=create_graph)
+    if create_graph:
+        seed = _leaf(seed)
+    grads = sweep(out, seed, _leaf, inputs=list(xs), retain_graph=True,
+                  create_graph=create_graph) or [None] * len(xs)
     return [
-        xp.zeros((n, x.size)) if g is None else xp.asarray(
-            g.data if isinstance(g, Tensor) else g).reshape(n, x.size)
-        for g, x in zip(grads or [], xs, strict=True)
+        xp.zeros((n, x.numel())) if g is None else xp.asarray(
+            g.data if isinstance(g, Tensor) else g).reshape(n, x.numel())
+        for g, x in zip(grads, xs, strict=True)
     ]
 
 
@@ -142,12 +148,10 @@ def gradgradcheck(
         o = f(*args)
         targets = [args[i] for i in diff]
         if not o.requires_grad:
-            return _leaf(xp.zeros(sum(t.size for t in targets)))
-        gs = backprop(o, v, inputs=targets, retain_graph=True, create_graph=True)
-        from .ops.shape import concatenate, reshape
-
+            return _leaf(xp.zeros(sum(t.numel() for t in targets)))
+        gs = sweep(o, _leaf(v), _leaf, inputs=targets, retain_graph=True, create_graph=True)
         parts = [
-            reshape(g, (-1,)) if g is not None else _leaf(xp.zeros(t.size))
+            g.reshape(-1) if g is not None else _leaf(xp.zeros(t.numel()))
             for g, t in zip(gs or [], targets, strict=True)
         ]
         return concatenate(parts, 0)

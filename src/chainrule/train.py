@@ -37,10 +37,10 @@ from numpy.typing import NDArray
 
 from chainrule import nn, optim
 from chainrule.data import DataLoader, TensorDataset, load_digits, train_test_split
-from chainrule.factories import manual_seed
+from chainrule.engine import Tensor, no_grad
+from chainrule.engine.factories import manual_seed
 from chainrule.nn import functional as F
 from chainrule.serialize import load, save
-from chainrule.tensor import Tensor, no_grad
 
 MODELS = ("mlp", "cnn")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")

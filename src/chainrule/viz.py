@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import GraphError, GraphvizNotFoundError
+from .errors import GraphvizNotFoundError
 from .graph import toposort
 from .scalar import Value
 
@@ -87,12 +87,7 @@ _SMALL = 4  # a tensor with at most this many elements shows its values
 @lru_cache(maxsize=1)
 def _tensor_type() -> type | None:
     """chainrule's Tensor class, imported only when a non-Value graph is drawn."""
-    try:
-        module = importlib.import_module("chainrule.tensor")
-    except ModuleNotFoundError as exc:
-        if exc.name != "chainrule.tensor":
-            raise
-        return None
+    module = importlib.import_module("chainrule.engine")
     tensor_type: type | None = getattr(module, "Tensor", None)
     return tensor_type
 
@@ -147,13 +142,7 @@ class _TensorReader:
     def inputs(self, t: Any) -> Sequence[Any]:
         if isinstance(t, _Const):
             return ()
-        parents = t._parents
-        if parents is None:
-            raise GraphError(
-                "this tensor's graph was freed by backward(); to draw or explain it "
-                "afterwards, call backward(retain_graph=True)"
-            )
-        return tuple(p if _is_tensor(p) else _Const(p) for p in parents)
+        return tuple(p if _is_tensor(p) else _Const(p) for p in t._parents)
 
     def kind(self, t: Any) -> str:
         if isinstance(t, _Const):

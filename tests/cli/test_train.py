@@ -109,7 +109,7 @@ def test_training_is_reproducible_and_reloads_bit_for_bit(tmp_path: Path) -> Non
         tr.evaluate(model, X_test, y_test)[2], tr.evaluate(first.model, X_test, y_test)[2]
     )
     first.model.eval()
-    from chainrule.tensor import Tensor
+    from chainrule import Tensor
 
     np.testing.assert_array_equal(model(Tensor(X_test)).data, first.model(Tensor(X_test)).data)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from chainrule import Tensor
 from chainrule.data import DataLoader, TensorDataset
-from chainrule.tensor import Tensor
 
 
 def _dataset(n: int = 10) -> TensorDataset:

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import nn
-from chainrule.tensor import Tensor
+from chainrule import Tensor, nn
 
 torch = pytest.importorskip("torch")
 tnn = torch.nn

@@ -5,7 +5,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from chainrule.tensor import Tensor
+from chainrule import Tensor
 
 
 def grad_of(x: np.ndarray) -> np.ndarray:

@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from chainrule import optim
+from chainrule import Tensor, optim
 from chainrule.optim.lr_scheduler import CosineAnnealingLR, StepLR
-from chainrule.tensor import Tensor
 
 from .conftest import grad_of
 

@@ -39,7 +39,7 @@ SHAPE_ERRORS: list[tuple[str, Callable[[], Any], str, tuple[tuple[int, ...], ...
     ("stack", lambda: cr.stack([_t(2, 3), _t(3, 2)]), "stack", ((2, 3), (3, 2))),
     ("broadcast_to", lambda: cr.broadcast_to(_t(2, 3), (3, 3)), "broadcast_to",
      ((2, 3), (3, 3))),
-    ("expand", lambda: _t(2, 3).expand(4, 3), "broadcast_to", ((2, 3), (4, 3))),
+    ("expand", lambda: _t(2, 3).expand(4, 3), "expand", ((2, 3), (4, 3))),
 ]
 
 

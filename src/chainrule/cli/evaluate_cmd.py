@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     with blas_threads(1):
         loss, acc, pred = evaluate(model, X_test, y_test)
     errors = int((pred != y_test).sum())
-    print(f"model: {config.model} ({sum(p.size for p in model.parameters()):,} parameters)")
+    print(f"model: {config.model} ({sum(p.numel() for p in model.parameters()):,} parameters)")
     print(
         f"test images: {len(y_test)}  accuracy: {100 * acc:.2f}%  ({errors} wrong)  "
         f"loss: {loss:.4f}"

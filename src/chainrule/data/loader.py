@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 if TYPE_CHECKING:
-    from chainrule.tensor import Tensor
+    from chainrule.engine import Tensor
 
 
 class Dataset(Protocol):
@@ -35,14 +35,14 @@ def _as_array(value: Any) -> NDArray[Any]:
 
 
 def _global_generator() -> np.random.Generator:
-    from chainrule.factories import generator
+    from chainrule.engine.factories import generator
 
     rng: np.random.Generator = generator()
     return rng
 
 
 def _to_tensor(array: NDArray[Any]) -> Tensor:
-    from chainrule.tensor import Tensor
+    from chainrule.engine import Tensor
 
     return Tensor(array)
 

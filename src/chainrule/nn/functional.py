@@ -12,16 +12,15 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule.engine import Tensor, no_grad
+from chainrule.engine.factories import generator as _default_generator
+from chainrule.engine.functions import erf as erf_
+from chainrule.engine.functions import maximum as maximum_
+from chainrule.engine.functions import unfold2d
+from chainrule.engine.record import apply as _apply
 from chainrule.errors import ShapeError
-from chainrule.factories import generator as _default_generator
+from chainrule.ops import linalg as _linalg_ops
 from chainrule.ops import reduce as _reduce_ops
-from chainrule.ops.conv import unfold2d
-from chainrule.ops.elementwise import erf_, maximum_
-from chainrule.ops.linalg import linear as _linear
-from chainrule.ops.reduce import log_softmax as _log_softmax
-from chainrule.ops.reduce import softmax as _softmax
-from chainrule.ops.shape import pad as _pad
-from chainrule.tensor import Tensor, no_grad
 
 from ..backend import xp as np  # the array library, through the one seam
 
@@ -77,12 +76,12 @@ def gelu(x: TensorLike, approximate: str = "none") -> Tensor:
 
 def softmax(x: TensorLike, dim: int = -1) -> Tensor:
     """exp(x) / Σ exp(x) along ``dim`` (computed without overflow)."""
-    return _softmax(_t(x), dim)
+    return _t(x).softmax(dim)
 
 
 def log_softmax(x: TensorLike, dim: int = -1) -> Tensor:
     """log(softmax(x)) along ``dim``, computed as ``x - logsumexp(x)`` (stable)."""
-    return _log_softmax(_t(x), dim)
+    return _t(x).log_softmax(dim)
 
 
 def softplus(x: TensorLike) -> Tensor:
@@ -104,7 +103,9 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) ->
             f"linear: input of shape {xs} does not fit weight of shape {ws} "
             f"(the input's last dimension must be in_features={ws[-1] if ws else '?'})"
         )
-    return _linear(_t(x), _t(weight), bias)
+    if bias is None:
+        return _t(x) @ _t(weight).T
+    return _apply(_linalg_ops.linear, _t(x), _t(weight), bias)
 
 
 def dropout(x: TensorLike, p: float = 0.5, training: bool = True) -> Tensor:
@@ -273,7 +274,7 @@ def max_pool2d(
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise ValueError(f"max_pool2d: padding {p} must be at most half the kernel size {k}")
     if p != (0, 0):
-        x = _pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), value=-np.inf)
+        x = x.pad(((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), value=-np.inf)
     n, c, h, w = x.data.shape
     ho, wo = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
     if s == k:
@@ -375,8 +376,8 @@ def cross_entropy(input: TensorLike, target: Any, reduction: str = "mean") -> Te
     if input.ndim == 2 and t_arr.dtype.kind != "f":  # the everyday case: one fused op
         shape = input.data.shape
         t = _class_indices(t_arr, shape[1], shape[:1], "cross_entropy")
-        return _reduce_ops.cross_entropy(input, t, reduction)
-    logp = _log_softmax(input, 1)
+        return _apply(_reduce_ops.cross_entropy, input, target=t, reduction=reduction)
+    logp = input.log_softmax(1)
     if t_arr.dtype.kind == "f":
         if t_arr.shape != input.data.shape:
             raise ShapeError(

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from typing import TypeVar
 
-from chainrule.factories import generator as _default_generator
-from chainrule.tensor import Tensor
+from chainrule.engine import Tensor
+from chainrule.engine.factories import generator as _default_generator
 
 from ..backend import xp as np  # the array library, through the one seam
 

@@ -15,10 +15,10 @@ from typing import Any, overload
 
 from numpy.typing import DTypeLike
 
+from chainrule.engine import Tensor
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
-from chainrule.tensor import Tensor
 
 from ..backend import xp as np  # the array library, through the one seam
 

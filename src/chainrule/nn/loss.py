@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule.engine import Tensor
 from chainrule.nn import functional as F
 from chainrule.nn.module import Module
-from chainrule.tensor import Tensor
 
 
 class _Loss(Module):

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from chainrule.engine import Tensor
 from chainrule.errors import ShapeError
-from chainrule.tensor import Tensor
 
 from ..backend import xp as np  # the array library, through the one seam
 

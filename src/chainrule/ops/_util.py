@@ -1,34 +1,22 @@
-"""Small helpers the derivative rules share."""
+"""Small helpers the derivative rules and the argument checks share (no Tensor here)."""
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from ..backend import ndarray, xp
-from ..tensor import Tensor, _leaf, operand_error
+
+_PLAIN = (ndarray, xp.generic, numbers.Number)
 
 
 def raw(x: Any) -> Any:
-    """The array inside a Tensor (for masks and other non-differentiable pieces of a rule)."""
-    return x.data if isinstance(x, Tensor) else x
-
-
-def operand(x: Any, where: str) -> Tensor:
-    """``x`` as a Tensor: a Tensor as it is, a numeric ndarray or number as a constant.
-
-    Anything else is a TypeError naming ``where`` and the type, rather than an
-    AttributeError from deep inside an op.
-    """
-    if isinstance(x, Tensor):
+    """The array behind ``x``: ``x`` itself for an array or a number, ``x.data`` for a
+    recorded value (a Tensor). Rules use it for masks and other pieces that are
+    not differentiated."""
+    if type(x) is ndarray or x is None or isinstance(x, _PLAIN):
         return x
-    if isinstance(x, (int, float, ndarray, xp.generic)):
-        arr = xp.asarray(x)
-        if arr.dtype.kind in "biufc":
-            return _leaf(arr)
-        what = f"{type(x).__name__} of dtype {arr.dtype}"
-    else:
-        what = type(x).__name__
-    raise operand_error(where, what)
+    return x.data
 
 
 def lead(g: Any, out: Any) -> tuple[int, ...]:
@@ -55,3 +43,12 @@ def norm_axes(axis: Any, ndim: int, where: str) -> tuple[int, ...]:
     if len(set(out)) != len(out):
         raise ValueError(f"{where}: axis {axis!r} repeats an axis")
     return tuple(sorted(out))
+
+
+def check_axis(axis: int, ndim: int, where: str) -> int:
+    """One axis, checked against ``ndim`` dimensions, as a non-negative int."""
+    if not isinstance(axis, (int, xp.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{where}: axis must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise IndexError(f"{where}: axis {axis} is out of range for {ndim} dimension(s)")
+    return int(axis) % ndim

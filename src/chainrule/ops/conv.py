@@ -12,26 +12,32 @@ from typing import Any
 
 from .. import backend
 from ..errors import ShapeError
-from ..tensor import Op, Tensor, apply
-from ._util import operand
+from .op import Op, register
 
 Pair = tuple[int, int]
 
 
-unfold_op = Op(
+unfold2d = Op(
     "unfold2d",
     backend.unfold2d,
     (lambda m, g, y, x, kernel, stride, padding: m.fold2d(
         g, x.shape[-2:], kernel, stride, padding),),
     lambda m, t, y, x, kernel, stride, padding: m.unfold2d(t[0], kernel, stride, padding),
+    formula="cols = every kernel window of x as a column;  ∂L/∂x = fold2d(G): each column "
+            "added back into its window",
+    saves=(),
 )
-fold_op = Op(
+fold2d = Op(
     "fold2d",
     backend.fold2d,
     (lambda m, g, y, c, size, kernel, stride, padding: m.unfold2d(g, kernel, stride, padding),),
     lambda m, t, y, c, size, kernel, stride, padding: m.fold2d(t[0], size, kernel, stride,
                                                                padding),
+    formula="y = columns added back into their windows;  ∂L/∂cols = unfold2d(G)",
+    saves=(),
 )
+register("unfold2d", unfold2d, function="unfold2d", family="conv")
+register("fold2d", fold2d, function="fold2d", family="conv")
 
 
 def _pair(v: Any, name: str, where: str, minimum: int) -> Pair:
@@ -43,41 +49,34 @@ def _pair(v: Any, name: str, where: str, minimum: int) -> Pair:
     return (int(p[0]), int(p[1]))
 
 
-def unfold2d(x: Any, kernel_size: Any, stride: Any = 1, padding: Any = 0) -> Tensor:
-    """Every ``kernel_size`` window of ``x`` (N, C, H, W) as a column: (N, C·kh·kw, L).
-
-    The layout matches ``torch.nn.functional.unfold``; with it a convolution is
-    ``weight.reshape(out, -1) @ unfold2d(x, k)``.
-    """
-    x = operand(x, "unfold2d")
-    shape = x.shape
+def unfold_params(shape: tuple[int, ...], kernel_size: Any, stride: Any, padding: Any
+                  ) -> tuple[Pair, Pair, Pair]:
+    """``unfold2d``'s arguments, checked against an input of ``shape`` (N, C, H, W)."""
     if len(shape) < 3:
         raise ShapeError(f"unfold2d: expected (N, C, H, W) or (C, H, W), got shape {shape}")
     k = _pair(kernel_size, "kernel_size", "unfold2d", 1)
     s = _pair(stride, "stride", "unfold2d", 1)
     p = _pair(padding, "padding", "unfold2d", 0)
-    ho, wo = backend.conv_out_size(shape[-2:], k, s, p)
+    ho, wo = backend.conv_out_size((shape[-2], shape[-1]), k, s, p)
     if ho < 1 or wo < 1:
         raise ShapeError(
             f"unfold2d: a {k} kernel does not fit an input of spatial size {shape[-2:]} "
             f"with padding {p}"
         )
-    return apply(unfold_op, x, kernel=k, stride=s, padding=p)
+    return k, s, p
 
 
-def fold2d(cols: Any, output_size: Any, kernel_size: Any, stride: Any = 1,
-           padding: Any = 0) -> Tensor:
-    """The adjoint of ``unfold2d``: add columns (N, C·kh·kw, L) back into (N, C, H, W)."""
+def fold_params(shape: tuple[int, ...], output_size: Any, kernel_size: Any, stride: Any,
+                padding: Any) -> tuple[Pair, Pair, Pair, Pair]:
+    """``fold2d``'s arguments, checked against columns of ``shape`` (N, C·kh·kw, L)."""
     size = _pair(output_size, "output_size", "fold2d", 1)
     k = _pair(kernel_size, "kernel_size", "fold2d", 1)
     s = _pair(stride, "stride", "fold2d", 1)
     p = _pair(padding, "padding", "fold2d", 0)
-    cols = operand(cols, "fold2d")
-    shape = cols.shape
     ho, wo = backend.conv_out_size(size, k, s, p)
     if len(shape) < 2 or shape[-2] % (k[0] * k[1]) or shape[-1] != ho * wo:
         raise ShapeError(
             f"fold2d: columns of shape {shape} do not fit kernel {k} over output {size} "
             f"(expected (..., C*{k[0] * k[1]}, {ho * wo}))"
         )
-    return apply(fold_op, cols, size=size, kernel=k, stride=s, padding=p)
+    return size, k, s, p

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..backend import xp
-from ..tensor import Op, Tensor, apply, apply2
+from .op import Op, register
 
 
 def _mm_rule_a(m: Any, g: Any, y: Any, a: Any, b: Any) -> Any:
@@ -69,12 +69,13 @@ def _mm_mismatch(a: Any, b: Any) -> str:
     return f"{sa} @ {sb}: {why}"
 
 
-matmul_op = Op("matmul", xp.matmul, (_mm_rule_a, _mm_rule_b), _mm_jvp, describe=_mm_mismatch)
-
-
-def matmul(a: Any, b: Any) -> Tensor:
-    """Matrix product with NumPy's rules: batched over leading axes, 1-D operands as vectors."""
-    return apply2(matmul_op, a, b)
+matmul = Op(
+    "matmul", xp.matmul, (_mm_rule_a, _mm_rule_b), _mm_jvp, describe=_mm_mismatch,
+    formula="Y = A·B;  ∂L/∂A = G·Bᵀ,  ∂L/∂B = Aᵀ·G  (G = ∂L/∂Y; batched over leading axes)",
+    saves=(0, 1),
+)
+register("matmul", matmul, function="matmul", methods="matmul __matmul__ __rmatmul__",
+         family="linalg")
 
 
 # ---------------------------------------------------------------- linear layer
@@ -119,16 +120,12 @@ def _linear_jvp(m: Any, ts: tuple, y: Any, x: Any, w: Any, b: Any) -> Any:
     return total
 
 
-linear_op = Op(
+linear = Op(
     "linear",
     _linear,
     (lambda m, g, y, x, w, b: g @ w, _linear_rule_w, lambda m, g, y, x, w, b: g),
     _linear_jvp,
+    formula="Y = X·Wᵀ + b;  ∂L/∂X = G·W,  ∂L/∂W = Gᵀ·X,  ∂L/∂b = Σ G over the batch",
+    saves=(0, 1),
 )
-
-
-def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
-    """``x @ weight.T + bias`` with ``weight`` shaped ``(out_features, in_features)``."""
-    if bias is None:
-        return matmul(x, weight.T if isinstance(weight, Tensor) else xp.asarray(weight).T)
-    return apply(linear_op, x, weight, bias)
+register("linear", linear, function="nn.functional.linear", family="linalg")

@@ -1,5 +1,5 @@
-"""Reductions. ``axes`` are stored counted from the end, so a rule still finds
-them when the gradient carries extra leading (batch) axes."""
+"""Reductions and the softmax family. ``axes`` are stored counted from the end,
+so a rule still finds them when the gradient carries extra leading (batch) axes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 from .. import backend
 from ..backend import xp
-from ..tensor import Op, Tensor, apply
-from ._util import lead, norm_axes, operand, raw
+from ._util import lead, raw
+from .op import Op, register
 
 
 def _expand(m: Any, g: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
@@ -18,13 +18,22 @@ def _expand(m: Any, g: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     return g if keepdims or not g.ndim else m.expand_dims(g, axes)
 
 
+def count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    """How many elements each output element of a reduction over ``axes`` sums."""
+    if len(axes) == len(shape):
+        return math.prod(shape)
+    return math.prod(shape[a] for a in axes)
+
+
 # sum: every input element feeds the sum with slope 1, so g is copied back out.
-sum_op = Op(
+sum = Op(
     "sum",
     lambda x, axes, keepdims: backend.sum(x, axes, keepdims),
     (lambda m, g, y, x, axes, keepdims: m.broadcast_to(
         _expand(m, g, axes, keepdims), lead(g, y) + x.shape),),
     lambda m, t, y, x, axes, keepdims: m.sum(t[0], axes, keepdims),
+    formula="y = Σ x over axes;  ∂L/∂x = g copied back along the summed axes",
+    saves=(),
 )
 
 
@@ -32,26 +41,20 @@ def _mean_rule(m: Any, g: Any, y: Any, x: Any, axes: tuple[int, ...], keepdims: 
     # every element's slope is 1/n
     if m is backend and g.ndim == 0:  # the mean of everything (a loss): one number to fill
         out = xp.empty(x.shape, dtype=g.dtype)
-        out.fill(g.item() * (y.size / x.size))  # (NumPy is slow at 0-d array × float)
+        out.fill(g.item() / count(x.shape, axes))  # (NumPy is slow at 0-d array × float)
         return out
-    return m.broadcast_to(_expand(m, g, axes, keepdims) * (y.size / x.size), lead(g, y) + x.shape)
+    return m.broadcast_to(_expand(m, g, axes, keepdims) * (1.0 / count(x.shape, axes)),
+                          lead(g, y) + x.shape)
 
 
-mean_op = Op(
+mean = Op(
     "mean",
-    lambda x, axes, keepdims: backend.sum(x, axes, keepdims) / _count(x.shape, axes),
+    lambda x, axes, keepdims: backend.sum(x, axes, keepdims) / count(x.shape, axes),
     (_mean_rule,),
-    lambda m, t, y, x, axes, keepdims: m.sum(t[0], axes, keepdims) * (y.size / x.size),
+    lambda m, t, y, x, axes, keepdims: m.sum(t[0], axes, keepdims) * (1.0 / count(x.shape, axes)),
+    formula="y = (1/n) Σ x over axes;  ∂L/∂x = g / n copied back",
+    saves=(),
 )
-
-
-def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
-    if len(axes) == len(shape):
-        return math.prod(shape)
-    n = 1
-    for a in axes:
-        n *= shape[a]
-    return n
 
 
 def _arg_weights(x: Any, y: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
@@ -70,11 +73,14 @@ def _extremum(name: str, forward: Any) -> Op:
          * _arg_weights(x, y, axes, keepdims),),
         lambda m, t, y, x, axes, keepdims: m.sum(
             t[0] * _arg_weights(x, y, axes, keepdims), axes, keepdims),
+        formula=f"y = {name} x over axes;  ∂L/∂x = g at the arg-{name} (shared among ties), "
+                "0 elsewhere",
+        saves=(0, "out"),
     )
 
 
-amax_op = _extremum("max", xp.max)
-amin_op = _extremum("min", xp.min)
+max = _extremum("max", xp.max)
+min = _extremum("min", xp.min)
 
 
 def _prod_others(m: Any, x: Any, axes: tuple[int, ...]) -> Any:
@@ -89,9 +95,7 @@ def _prod_others(m: Any, x: Any, axes: tuple[int, ...]) -> Any:
     keep = tuple(a for a in range(nd) if a not in pos)
     perm = keep + pos
     moved = m.transpose(x, perm)
-    k = 1
-    for a in pos:
-        k *= x.shape[a]
+    k = math.prod(x.shape[a] for a in pos)
     flat = m.reshape(moved, tuple(moved.shape[: len(keep)]) + (1, k))
     rows = m.where(xp.eye(k, dtype=bool), 1.0, flat)  # (..., K, K)
     others = m.reshape(m.prod(rows, -1), moved.shape)
@@ -107,75 +111,19 @@ def _prod_rule(m: Any, g: Any, y: Any, x: Any, axes: tuple[int, ...], keepdims: 
     return gk * _prod_others(m, x, axes)
 
 
-prod_op = Op(
+prod = Op(
     "prod",
     lambda x, axes, keepdims: x.prod(axis=axes, keepdims=keepdims),
     (_prod_rule,),
     # d prod = Σ (∂ prod / ∂ xᵢ) · ẋᵢ: the VJP rule with g = 1 gives the ∂ prod / ∂ xᵢ
     lambda m, t, y, x, axes, keepdims: m.sum(
         t[0] * _prod_rule(m, m.ones_like(y), y, x, axes, keepdims), axes, keepdims),
+    formula="y = Π x over axes;  ∂L/∂xᵢ = g · (the product of the others) = g·y/xᵢ",
+    saves=(0, "out"),
 )
 
 
-# ---------------------------------------------------------------- public functions
-def _reduce(op: Op, x: Any, axis: Any, keepdims: bool) -> Tensor:
-    x = operand(x, op.name)
-    nd = x.ndim
-    axes = norm_axes(axis, nd, op.name)
-    return apply(op, x, axes=axes, keepdims=keepdims)
-
-
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Sum over ``axis`` (None: all)."""
-    return _reduce(sum_op, x, axis, keepdims)
-
-
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis`` (None: all): the sum times 1/n."""
-    x = operand(x, "mean")
-    axes = norm_axes(axis, x.ndim, "mean")
-    if (x.data.size if axis is None else _count(x.shape, axes)) == 0:
-        raise ValueError(f"mean: the axes {axis!r} of a tensor of shape {x.shape} are empty")
-    return apply(mean_op, x, axes=axes, keepdims=keepdims)
-
-
-def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Maximum over ``axis``; the gradient is shared among tied maxima."""
-    x = operand(x, "max")
-    _nonempty(x, "max")
-    return _reduce(amax_op, x, axis, keepdims)
-
-
-def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Minimum over ``axis``; the gradient is shared among tied minima."""
-    x = operand(x, "min")
-    _nonempty(x, "min")
-    return _reduce(amin_op, x, axis, keepdims)
-
-
-def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """Product over ``axis``."""
-    return _reduce(prod_op, x, axis, keepdims)
-
-
-def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance over ``axis``: mean squared deviation, divided by n - ddof."""
-    x = operand(x, "var")
-    axes = norm_axes(axis, x.ndim, "var")
-    n = _count(x.shape, axes)
-    if n - ddof <= 0:
-        raise ValueError(f"var: {n} element(s) with ddof={ddof} leave no degrees of freedom")
-    d = x - mean(x, axes, keepdims=True)
-    return sum(d * d, axes, keepdims) * (1.0 / (n - ddof))
-
-
-def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Standard deviation over ``axis``: the square root of ``var``."""
-    x = operand(x, "std")
-    return var(x, axis, keepdims, ddof).sqrt()
-
-
-def _lse(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+def lse(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     """log Σ exp(x) on arrays, shifted by the max so nothing overflows."""
     shift = xp.maximum.reduce(x, axis=axes, keepdims=True)
     shift = xp.where(xp.isfinite(shift), shift, 0)  # a row of -inf stays -inf, not nan
@@ -194,25 +142,31 @@ def _softmax(x: Any, axes: tuple[int, ...]) -> Any:
     return e / e.sum(axis=axes, keepdims=True)
 
 
-logsumexp_op = Op(  # d logsumexp = softmax
+logsumexp = Op(  # d logsumexp = softmax
     "logsumexp",
-    _lse,
+    lse,
     (lambda m, g, y, x, axes, keepdims: _expand(m, g, axes, keepdims)
      * m.exp(x - _expand(m, y, axes, keepdims)),),
     lambda m, t, y, x, axes, keepdims: m.sum(
         t[0] * m.exp(x - _expand(m, y, axes, keepdims)), axes, keepdims),
+    formula="y = log Σ eˣ over axes;  ∂L/∂x = g·softmax(x) = g·e^(x - y)",
+    saves=(0, "out"),
 )
-softmax_op = Op(  # the Jacobian is diag(y) - y yᵀ, so  J·g = y (g - Σ g y)  (symmetric)
+softmax = Op(  # the Jacobian is diag(y) - y yᵀ, so  J·g = y (g - Σ g y)  (symmetric)
     "softmax",
     lambda x, axes: _softmax(x, axes),
     (lambda m, g, y, x, axes: y * (g - m.sum(g * y, axes, True)),),
     lambda m, t, y, x, axes: y * (t[0] - m.sum(t[0] * y, axes, True)),
+    formula="y = eˣ / Σ eˣ along an axis;  ∂L/∂x = y·(g - Σ g·y)",
+    saves=("out",),
 )
-log_softmax_op = Op(  # y = x - logsumexp x:  gᵀJ = g - softmax · Σ g,  J t = t - Σ softmax · t
+log_softmax = Op(  # y = x - logsumexp x:  gᵀJ = g - softmax · Σ g,  J t = t - Σ softmax · t
     "log_softmax",
-    lambda x, axes: x - _lse(x, axes, True),
+    lambda x, axes: x - lse(x, axes, True),
     (lambda m, g, y, x, axes: g - m.exp(y) * m.sum(g, axes, True),),
     lambda m, t, y, x, axes: t[0] - m.sum(m.exp(y) * t[0], axes, True),
+    formula="y = x - log Σ eˣ along an axis;  ∂L/∂x = g - eʸ·Σ g",
+    saves=("out",),
 )
 
 
@@ -224,7 +178,7 @@ log_softmax_op = Op(  # y = x - logsumexp x:  gᵀJ = g - softmax · Σ g,  J t 
 
 
 def _ce_forward(x: Any, target: Any, reduction: str) -> Any:
-    losses = _lse(x, (-1,), False) - x[xp.arange(x.shape[0]), target]
+    losses = lse(x, (-1,), False) - x[xp.arange(x.shape[0]), target]
     if reduction == "none":
         return losses
     total = backend.sum(losses, None, False)
@@ -265,38 +219,23 @@ def _ce_jvp(m: Any, ts: tuple, y: Any, x: Any, target: Any, reduction: str) -> A
     return total / n if reduction == "mean" else total
 
 
-cross_entropy_op = Op("cross_entropy", _ce_forward, (_ce_rule,), _ce_jvp)
+cross_entropy = Op(
+    "cross_entropy", _ce_forward, (_ce_rule,), _ce_jvp,
+    formula="loss_n = log Σ_c e^(x_nc) - x_n,t_n;  ∂L/∂x_n = g·(softmax(x_n) - onehot(t_n))",
+    saves=(0,),
+)
 
-
-def cross_entropy(x: Tensor, target: Any, reduction: str) -> Tensor:
-    """Softmax cross-entropy of logits ``x`` (N, C) against checked class indices."""
-    return apply(cross_entropy_op, x, target=target, reduction=reduction)
-
-
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """log Σ exp(x) over ``axis``, computed as max + log Σ exp(x - max) so it cannot overflow.
-
-    Its gradient is softmax(x).
-    """
-    x = operand(x, "logsumexp")
-    _nonempty(x, "logsumexp")
-    return apply(logsumexp_op, x, axes=norm_axes(axis, x.ndim, "logsumexp"), keepdims=keepdims)
-
-
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """exp(x) / Σ exp(x) along ``axis``, shifted by the max so it cannot overflow."""
-    x = operand(x, "softmax")
-    _nonempty(x, "softmax")
-    return apply(softmax_op, x, axes=norm_axes(axis, x.ndim, "softmax"))
-
-
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along ``axis``, without overflow."""
-    x = operand(x, "log_softmax")
-    _nonempty(x, "log_softmax")
-    return apply(log_softmax_op, x, axes=norm_axes(axis, x.ndim, "log_softmax"))
-
-
-def _nonempty(x: Any, where: str) -> None:
-    if xp.size(raw(x)) == 0:
-        raise ValueError(f"{where}: the tensor is empty (shape {xp.shape(raw(x))})")
+_F = "reduce"
+register("sum", sum, function="sum", methods="sum", family=_F)
+register("mean", mean, function="mean", methods="mean", family=_F)
+register("max", max, function="max", methods="max", family=_F)
+register("min", min, function="min", methods="min", family=_F)
+register("prod", prod, function="prod", methods="prod", family=_F)
+register("var", function="var", methods="var", family=_F,
+         formula="var(x) = Σ (x - mean x)² / (n - ddof): a composite of mean, sub, mul, sum")
+register("std", function="std", methods="std", family=_F,
+         formula="std(x) = √var(x): a composite of var and sqrt")
+register("logsumexp", logsumexp, function="logsumexp", methods="logsumexp", family=_F)
+register("softmax", softmax, function="softmax", methods="softmax", family=_F)
+register("log_softmax", log_softmax, function="log_softmax", methods="log_softmax", family=_F)
+register("cross_entropy", cross_entropy, function="nn.functional.cross_entropy", family=_F)

@@ -1,26 +1,37 @@
 """Shape ops: they move or select elements, so each derivative moves the
 gradient back the other way. Every one is linear, so its tangent rule is the
-op itself applied to the tangent."""
+op itself applied to the tangent.
+
+Below the ops are the checks the public functions run on shapes and
+arguments before recording one (``reshape_target``, ``permutation``, ...):
+they work on plain shapes and raise errors that name the op and the fix.
+"""
 
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from .. import backend
 from ..backend import xp
 from ..errors import ShapeError
-from ..tensor import Op, Tensor, apply
-from ._util import lead, norm_axes, operand
+from ._util import lead, norm_axes
+from .op import Op, register
 
-identity = Op("identity", lambda x: x, (lambda m, g, y, x: g,), lambda m, t, y, x: t[0])
+Shape = tuple[int, ...]
 
-reshape_op = Op(  # same elements, new shape: the gradient takes the old shape back
+identity = Op("identity", lambda x: x, (lambda m, g, y, x: g,), lambda m, t, y, x: t[0],
+              formula="y = x;  ∂L/∂x = g", saves=())
+
+reshape = Op(  # same elements, new shape: the gradient takes the old shape back
     "reshape",
     lambda x, shape: x.reshape(shape),
     (lambda m, g, y, x, shape: m.reshape(g, lead(g, y) + x.shape),),
     lambda m, t, y, x, shape: m.reshape(t[0], lead(t[0], x) + shape),
+    formula="y = x in a new shape;  ∂L/∂x = g in x's shape",
+    saves=(),
 )
 
 
@@ -36,11 +47,13 @@ def _shifted(perm: Sequence[int], nb: int) -> tuple[int, ...]:
     return tuple(range(nb)) + tuple(nb + p for p in perm)
 
 
-transpose_op = Op(  # permute axes: the gradient is permuted back by the inverse
+transpose = Op(  # permute axes: the gradient is permuted back by the inverse
     "transpose",
     lambda x, perm: x.transpose(perm),
     (lambda m, g, y, x, perm: m.transpose(g, _shifted(_inverse(perm), len(lead(g, y)))),),
     lambda m, t, y, x, perm: m.transpose(t[0], _shifted(perm, len(lead(t[0], x)))),
+    formula="y = x with its axes permuted;  ∂L/∂x = g permuted back (the inverse permutation)",
+    saves=(),
 )
 
 
@@ -51,28 +64,34 @@ def _align(m: Any, t: Any, small: Any, ndim: int) -> Any:
     return m.reshape(t, pre + (1,) * missing + tuple(small.shape)) if missing and pre else t
 
 
-broadcast_op = Op(  # copies of each element: their gradients add up (sum back to shape)
+broadcast_to = Op(  # copies of each element: their gradients add up (sum back to shape)
     "broadcast_to",
     lambda x, shape: xp.broadcast_to(x, shape),
     (lambda m, g, y, x, shape: m.sum_to(g, x.shape, len(lead(g, y))),),
     lambda m, t, y, x, shape: m.broadcast_to(
         _align(m, t[0], x, len(shape)), lead(t[0], x) + shape),
+    formula="y = x repeated to a larger shape;  ∂L/∂x = g summed over the repeats",
+    saves=(),
 )
 
-sum_to_op = Op(  # the adjoint of broadcasting; the first ``keep`` axes are left alone
+sum_to = Op(  # the adjoint of broadcasting; the first ``keep`` axes are left alone
     "sum_to",
     lambda x, shape, keep: backend.sum_to(x, shape, keep),
     (lambda m, g, y, x, shape, keep: m.broadcast_to(m.reshape(
         g, lead(g, y) + x.shape[:keep] + (1,) * (x.ndim - y.ndim) + y.shape[keep:]),
         lead(g, y) + x.shape),),
     lambda m, t, y, x, shape, keep: m.sum_to(t[0], shape, len(lead(t[0], x)) + keep),
+    formula="y = x summed down to a smaller shape;  ∂L/∂x = g repeated back up",
+    saves=(),
 )
 
-astype_op = Op(
+astype = Op(
     "astype",
     lambda x, dtype: x.astype(dtype),
     (lambda m, g, y, x, dtype: g.astype(x.dtype),),
     lambda m, t, y, x, dtype: t[0].astype(dtype),
+    formula="y = x in another dtype;  ∂L/∂x = g cast back to x's dtype",
+    saves=(),
 )
 
 
@@ -80,20 +99,11 @@ def _batched(index: tuple, nb: int) -> tuple:
     return (slice(None),) * nb + index
 
 
-getitem_op = Op(  # selection: the gradient is scattered back (repeats accumulate)
-    "getitem",
-    lambda x, index: x[index],
-    (lambda m, g, y, x, index: m.index_add(
-        g, lead(g, y) + x.shape, _batched(index, len(lead(g, y)))),),
-    lambda m, t, y, x, index: t[0][_batched(index, len(lead(t[0], x)))],
-)
-
-
 # Advanced (array) indices split by a slice or an int move to the front in
 # NumPy, so batch axes prepended to the index do not stay in front: they land
-# after the advanced-index axes. The variants below move them back (for a
+# after the advanced-index axes. ``take`` and ``put`` move them back (for a
 # gradient or a tangent that carries batch axes) and away again (before
-# scattering batched values).
+# scattering batched values). ``split`` says whether the index is of that kind.
 
 
 def _advanced_ndim(index: tuple) -> int:
@@ -103,44 +113,42 @@ def _advanced_ndim(index: tuple) -> int:
     return len(xp.broadcast_shapes(*shapes))
 
 
-def _take_split(m: Any, v: Any, index: tuple, nb: int) -> Any:
+def _take(m: Any, v: Any, nb: int, index: tuple, split: bool) -> Any:
     """``v[index]`` on the last axes of ``v``, its ``nb`` batch axes kept in front."""
     r = v[_batched(index, nb)]
-    if not nb:
+    if not (nb and split):
         return r
     a = _advanced_ndim(index)
     return m.transpose(r, tuple(range(a, a + nb)) + tuple(range(a)) + tuple(range(a + nb, r.ndim)))
 
 
-def _put_split(m: Any, v: Any, shape: tuple, index: tuple, nb: int) -> Any:
-    """``index_add`` of ``v`` (``nb`` batch axes, then the shape ``x[index]`` has)."""
-    if not nb:
-        return m.index_add(v, shape, index)
-    a = _advanced_ndim(index)
+def _put(m: Any, v: Any, nb: int, shape: Shape, index: tuple, split: bool) -> Any:
+    """Zeros of ``shape`` (after ``nb`` batch axes of ``v``) with ``v`` added at ``index``."""
     pre = tuple(v.shape[:nb])
-    v = m.transpose(v, tuple(range(nb, nb + a)) + tuple(range(nb)) + tuple(range(nb + a, v.ndim)))
+    if nb and split:
+        a = _advanced_ndim(index)
+        v = m.transpose(v, tuple(range(nb, nb + a)) + tuple(range(nb))
+                        + tuple(range(nb + a, v.ndim)))
     return m.index_add(v, pre + shape, _batched(index, nb))
 
 
-getitem_split_op = Op(
+getitem = Op(  # selection: the gradient is scattered back (repeated picks add up)
     "getitem",
-    getitem_op.forward,
-    (lambda m, g, y, x, index: _put_split(m, g, x.shape, index, len(lead(g, y))),),
-    lambda m, t, y, x, index: _take_split(m, t[0], index, len(lead(t[0], x))),
+    lambda x, index, split: x[index],
+    (lambda m, g, y, x, index, split: _put(m, g, len(lead(g, y)), x.shape, index, split),),
+    lambda m, t, y, x, index, split: _take(m, t[0], len(lead(t[0], x)), index, split),
+    formula="y = x[index];  ∂L/∂x = zeros with g added back at index (repeats add up)",
+    saves=(),
 )
 
-index_add_op = Op(  # zeros with values added at index: the adjoint of getitem
+index_add = Op(  # zeros with values added at index: the adjoint of getitem
     "index_add",
-    lambda v, shape, index: backend.index_add(v, shape, index),
-    (lambda m, g, y, v, shape, index: g[_batched(index, len(lead(g, y)))],),
-    lambda m, t, y, v, shape, index: m.index_add(
-        t[0], lead(t[0], v) + shape, _batched(index, len(lead(t[0], v)))),
-)
-index_add_split_op = Op(
-    "index_add",
-    index_add_op.forward,
-    (lambda m, g, y, v, shape, index: _take_split(m, g, index, len(lead(g, y))),),
-    lambda m, t, y, v, shape, index: _put_split(m, t[0], shape, index, len(lead(t[0], v))),
+    lambda v, shape, index, split: backend.index_add(v, shape, index),
+    (lambda m, g, y, v, shape, index, split: _take(m, g, len(lead(g, y)), index, split),),
+    lambda m, t, y, v, shape, index, split: _put(
+        m, t[0], len(lead(t[0], v)), shape, index, split),
+    formula="y = zeros with v added at index;  ∂L/∂v = g[index]",
+    saves=(),
 )
 
 
@@ -161,11 +169,13 @@ def _concat_jvp(m: Any, ts: tuple, y: Any, *xs: Any, axis: int) -> Any:
     return m.concatenate(parts, axis)
 
 
-concat_op = Op(
+concatenate = Op(
     "concatenate",
     lambda *xs, axis: xp.concatenate(xs, axis),
     _concat_rule,
     _concat_jvp,
+    formula="y = [x₁, x₂, ...] joined along an axis;  ∂L/∂xᵢ = xᵢ's slab of g",
+    saves=(),
 )
 
 
@@ -175,148 +185,143 @@ def _unpad(g: Any, x: Any, widths: tuple) -> Any:
     return g[_batched(inside, nb)]
 
 
-pad_op = Op(  # constant padding: the gradient of the padding is dropped
+pad = Op(  # constant padding: the gradient of the padding is dropped
     "pad",
     lambda x, widths, value: xp.pad(x, widths, constant_values=value),
     (lambda m, g, y, x, widths, value: _unpad(g, x, widths),),
     lambda m, t, y, x, widths, value: m.pad(
         t[0], ((0, 0),) * len(lead(t[0], x)) + widths, 0.0),
+    formula="y = x with a constant border;  ∂L/∂x = g without the border",
+    saves=(),
 )
 
+_F = "shape"
+register("reshape", reshape, function="reshape", methods="reshape view", family=_F)
+register("transpose", transpose, function="transpose",
+         methods="transpose permute T mT", family=_F)
+register("permute", function="permute", family=_F,
+         formula="permute(x, axes) is the transpose op with the given order of axes")
+register("broadcast_to", broadcast_to, function="broadcast_to",
+         methods="broadcast_to expand", family=_F)
+register("expand", function="expand", family=_F,
+         formula="expand(x, *sizes) is broadcast_to, where -1 keeps a size (PyTorch's name)")
+register("sum_to", sum_to, family=_F)
+register("astype", astype, methods="astype", family=_F)
+register("getitem", getitem, methods="__getitem__", family=_F)
+register("index_add", index_add, family=_F)
+register("identity", identity, family=_F)
+register("concatenate", concatenate, function="concatenate", family=_F)
+register("pad", pad, function="pad", methods="pad", family=_F)
+register("squeeze", function="squeeze", methods="squeeze", family=_F,
+         formula="squeeze(x) drops axes of size 1: a reshape")
+register("unsqueeze", function="unsqueeze", methods="unsqueeze", family=_F,
+         formula="unsqueeze(x, axis) inserts an axis of size 1: a reshape")
+register("flatten", function="flatten", methods="flatten", family=_F,
+         formula="flatten(x, start, end) merges axes start..end: a reshape")
+register("stack", function="stack", family=_F,
+         formula="stack(xs, axis) = concatenate of each x with a new axis (unsqueeze)")
+register("split", function="split", family=_F,
+         formula="split(x, sections, axis) = slices of x (getitem), one per section")
 
-# ---------------------------------------------------------------- public functions
-def _shape_of(x: Any) -> tuple[int, ...]:
-    return tuple(xp.shape(x.data if isinstance(x, Tensor) else x))
 
-
-def reshape(x: Any, *shape: Any) -> Tensor:
-    """The same elements in a new shape (one dimension may be -1)."""
-    x = operand(x, "reshape")
+# ---------------------------------------------------------------- argument checks
+def reshape_target(old: Shape, shape: tuple) -> Shape:
+    """The shape ``reshape(shape)`` makes of ``old`` (one -1 allowed), checked."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    old = _shape_of(x)
     try:
-        new = xp.empty(old, dtype=bool).reshape(shape).shape  # resolves -1, checks the size
+        return xp.empty(old, dtype=bool).reshape(shape).shape  # type: ignore[no-any-return]
     except (ValueError, TypeError):
         raise ShapeError(
-            f"reshape: cannot reshape a tensor of shape {old} ({xp.prod(old, dtype=int)} "
-            f"elements) into shape {tuple(shape)}"
+            f"reshape: cannot reshape a tensor of shape {old} ({math.prod(old)} elements) "
+            f"into shape {tuple(shape)}"
         ) from None
-    return apply(reshape_op, x, shape=tuple(new))
 
 
-def permute(x: Any, *axes: Any) -> Tensor:
-    """Reorder the axes: ``axes`` is a permutation of ``range(ndim)``."""
-    x = operand(x, "permute")
+def permutation(axes: tuple, ndim: int, shape: Shape) -> tuple[int, ...]:
+    """``axes`` (one tuple, or the axes spread out) as a checked permutation of ``ndim`` axes."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
-    nd = len(_shape_of(x))
-    perm = tuple(a % nd if isinstance(a, int) and -nd <= a < nd else a for a in axes)
-    if sorted(perm) != list(range(nd)):
+    perm = tuple(a % ndim if isinstance(a, int) and -ndim <= a < ndim else a for a in axes)
+    if sorted(perm) != list(range(ndim)):
         raise ValueError(
-            f"permute: {tuple(axes)} is not a permutation of the {nd} axes of a tensor "
-            f"of shape {_shape_of(x)}"
+            f"permute: {tuple(axes)} is not a permutation of the {ndim} axes of a tensor "
+            f"of shape {shape}"
         )
-    return apply(transpose_op, x, perm=perm)
+    return perm
 
 
-def transpose(x: Any, dim0: int = -2, dim1: int = -1) -> Tensor:
-    """Swap two axes (default: the last two)."""
-    x = operand(x, "transpose")
-    nd = len(_shape_of(x))
+def swap(dim0: int, dim1: int, ndim: int) -> tuple[int, ...]:
+    """The permutation that swaps two axes."""
     for d in (dim0, dim1):
-        if not -nd <= d < nd:
-            raise IndexError(f"transpose: axis {d} is out of range for {nd} dimension(s)")
-    perm = list(range(nd))
+        if not -ndim <= d < ndim:
+            raise IndexError(f"transpose: axis {d} is out of range for {ndim} dimension(s)")
+    perm = list(range(ndim))
     perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
-    return apply(transpose_op, x, perm=tuple(perm))
+    return tuple(perm)
 
 
-def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
-    """``x`` repeated (without copying) to ``shape``, following NumPy's broadcasting rule."""
-    x = operand(x, "broadcast_to")
+def broadcast_target(old: Shape, shape: Sequence[int], where: str = "broadcast_to") -> Shape:
     shape = tuple(shape)
-    old = _shape_of(x)
     try:
-        xp.broadcast_shapes(old, shape)
         if len(old) > len(shape) or xp.broadcast_shapes(old, shape) != shape:
             raise ValueError
     except ValueError:
-        raise ShapeError(f"broadcast_to: cannot broadcast shape {old} to {shape}") from None
-    return apply(broadcast_op, x, shape=shape)
+        raise ShapeError(f"{where}: cannot broadcast shape {old} to {shape}") from None
+    return shape
 
 
-def expand(x: Any, *shape: Any) -> Tensor:
-    """Like PyTorch's ``expand``: ``broadcast_to``, where -1 keeps a size."""
-    x = operand(x, "expand")
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    old = _shape_of(x)
-    pad = len(shape) - len(old)
-    full = tuple(old[i - pad] if s == -1 and i >= pad else s for i, s in enumerate(shape))
-    return broadcast_to(x, full)
+def expand_target(old: Shape, sizes: tuple) -> Shape:
+    """PyTorch's ``expand``: the target shape, where -1 keeps a size."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    pad = len(sizes) - len(old)
+    full = tuple(old[i - pad] if s == -1 and i >= pad else s for i, s in enumerate(sizes))
+    return broadcast_target(old, full, "expand")
 
 
-def sum_to(x: Any, shape: Sequence[int], keep: int = 0) -> Tensor:
-    """Sum ``x`` down to ``shape`` (the adjoint of ``broadcast_to``); the first ``keep``
-    axes of ``x`` are kept as they are."""
-    return apply(sum_to_op, x, shape=tuple(shape), keep=keep)
-
-
-def squeeze(x: Any, axis: Any = None) -> Tensor:
-    """Drop axes of size 1 (all of them, or those named by ``axis``)."""
-    x = operand(x, "squeeze")
-    old = _shape_of(x)
+def squeezed(old: Shape, axis: Any) -> Shape:
     if axis is None:
-        keep = [n for n in old if n != 1]
-    else:
-        axes = {a + len(old) for a in norm_axes(axis, len(old), "squeeze")}
-        for a in axes:
-            if old[a] != 1:
-                raise ShapeError(f"squeeze: axis {a} of shape {old} has size {old[a]}, not 1")
-        keep = [n for i, n in enumerate(old) if i not in axes]
-    return reshape(x, tuple(keep))
+        return tuple(n for n in old if n != 1)
+    axes = {a + len(old) for a in norm_axes(axis, len(old), "squeeze")}
+    for a in axes:
+        if old[a] != 1:
+            raise ShapeError(f"squeeze: axis {a} of shape {old} has size {old[a]}, not 1")
+    return tuple(n for i, n in enumerate(old) if i not in axes)
 
 
-def unsqueeze(x: Any, axis: int) -> Tensor:
-    """Insert an axis of size 1 at ``axis``."""
-    x = operand(x, "unsqueeze")
-    old = list(_shape_of(x))
+def unsqueezed(old: Shape, axis: int) -> Shape:
     nd = len(old) + 1
-    if not -nd <= axis < nd:
-        raise IndexError(f"unsqueeze: axis {axis} is out of range for {nd} dimension(s)")
-    old.insert(axis % nd, 1)
-    return reshape(x, tuple(old))
+    if not isinstance(axis, (int, xp.integer)) or not -nd <= axis < nd:
+        raise IndexError(f"unsqueeze: axis {axis!r} is out of range for {nd} dimension(s)")
+    new = list(old)
+    new.insert(axis % nd, 1)
+    return tuple(new)
 
 
-def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge axes ``start_dim..end_dim`` into one."""
-    x = operand(x, "flatten")
-    old = _shape_of(x)
+def flattened(old: Shape, start_dim: int, end_dim: int) -> Shape:
     nd = builtins.max(len(old), 1)  # a 0-d tensor flattens like one of shape (1,)
     for d in (start_dim, end_dim):
         if not -nd <= d < nd:
             raise IndexError(f"flatten: axis {d} is out of range for {len(old)} dimension(s)")
     if not old:
-        return reshape(x, (1,))
+        return (1,)
     s, e = start_dim % nd, end_dim % nd
     if s > e:
         raise ValueError(
             f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
             f"for a tensor of shape {old}"
         )
-    n = 1
-    for d in old[s : e + 1]:
-        n *= d
-    return reshape(x, old[:s] + (n,) + old[e + 1 :])
+    return old[:s] + (math.prod(old[s : e + 1]),) + old[e + 1 :]
 
 
-def _normalize_index(index: Any, shape: tuple[int, ...]) -> tuple:
+def plain_index(index: Any, tensor_type: type) -> tuple:
+    """An index as NumPy takes it: Tensors and lists inside become arrays, checked."""
     items = index if isinstance(index, tuple) else (index,)
     out = []
     for i in items:
-        if isinstance(i, Tensor):
-            i = i.data
+        if isinstance(i, tensor_type):
+            i = i.data  # type: ignore[attr-defined]
         elif isinstance(i, list):
             i = xp.asarray(i)
             if i.size == 0:  # [] selects nothing, as in NumPy (not a float array)
@@ -337,7 +342,7 @@ def _normalize_index(index: Any, shape: tuple[int, ...]) -> tuple:
     return tuple(out)
 
 
-def _splits_advanced(index: tuple) -> bool:
+def splits_advanced(index: tuple) -> bool:
     """True when array indices are separated by something else (NumPy then moves them first).
 
     Next to an array, an int is an advanced index too: ``x[arr, :, 0]`` is split.
@@ -349,30 +354,10 @@ def _splits_advanced(index: tuple) -> bool:
     return builtins.len(pos) > 1 and pos[-1] - pos[0] + 1 != builtins.len(pos)
 
 
-def getitem(x: Any, index: Any) -> Tensor:
-    """NumPy indexing: ints, slices (negative steps too), None, Ellipsis, integer and
-    boolean arrays; repeated indices accumulate their gradients."""
-    shape = _shape_of(x)
-    idx = _normalize_index(index, shape)
-    op = getitem_split_op if _splits_advanced(idx) else getitem_op
-    try:
-        return apply(op, x, index=idx)
-    except IndexError as exc:
-        raise IndexError(f"getitem: {exc} (tensor of shape {shape}, index {index!r})") from None
-
-
-def index_add(values: Any, shape: Sequence[int], index: Any) -> Tensor:
-    """Zeros of ``shape`` with ``values`` added at ``index`` (repeats accumulate)."""
-    op = index_add_split_op if _splits_advanced(index) else index_add_op
-    return apply(op, values, shape=tuple(shape), index=index)
-
-
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
-    tensors = [operand(t, "concatenate") for t in tensors]
-    if not tensors:
+def concat_axis(shapes: list[Shape], axis: int) -> int:
+    """The (negative) axis to join ``shapes`` along, checked."""
+    if not shapes:
         raise ValueError("concatenate: needs at least one tensor")
-    shapes = [_shape_of(t) for t in tensors]
     nd = len(shapes[0])
     if not -nd <= axis < nd:
         raise IndexError(f"concatenate: axis {axis} is out of range for {nd} dimension(s)")
@@ -380,30 +365,23 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     for s in shapes:
         if len(s) != nd or any(a != b for k, (a, b) in enumerate(zip(s, shapes[0], strict=False))
                                if k - nd != ax):
-            raise ShapeError(
-                f"concatenate: shapes {shapes} must agree except along axis {axis}"
-            )
-    return apply(concat_op, *tensors, axis=ax)
+            raise ShapeError(f"concatenate: shapes {shapes} must agree except along axis {axis}")
+    return ax
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors of one shape along a new axis."""
-    tensors = [operand(t, "stack") for t in tensors]
-    if not tensors:
+def stack_axis(shapes: list[Shape], axis: int) -> int:
+    if not shapes:
         raise ValueError("stack: needs at least one tensor")
-    shapes = {_shape_of(t) for t in tensors}
-    if len(shapes) > 1:
-        raise ShapeError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
-    nd = len(_shape_of(tensors[0])) + 1
+    if len(set(shapes)) > 1:
+        raise ShapeError(f"stack: all tensors must have the same shape, got {sorted(set(shapes))}")
+    nd = len(shapes[0]) + 1
     if not -nd <= axis < nd:
         raise IndexError(f"stack: axis {axis} is out of range for {nd} dimension(s)")
-    return concatenate([unsqueeze(t, axis) for t in tensors], axis)
+    return axis
 
 
-def split(x: Any, sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    """Split into ``sections`` equal parts, or at the given indices (like ``numpy.split``)."""
-    x = operand(x, "split")
-    shape = _shape_of(x)
+def split_bounds(shape: Shape, sections: int | Sequence[int], axis: int) -> list[int]:
+    """The cut points of ``split`` along ``axis``, from 0 to its size."""
     if not -len(shape) <= axis < len(shape):
         raise IndexError(f"split: axis {axis} is out of range for {len(shape)} dimension(s)")
     n = shape[axis]
@@ -415,31 +393,19 @@ def split(x: Any, sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
         cuts = list(range(0, n, n // sections))[1:]
     else:
         cuts = list(sections)
-    bounds = [0, *cuts, n]
-    pre = (slice(None),) * (axis % len(shape))
-    return [getitem(x, pre + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:], strict=False)]
+    return [0, *cuts, n]
 
 
-def pad(x: Any, pad_width: Any, value: float = 0.0) -> Tensor:
-    """Constant padding, NumPy style: ``pad_width`` is ``((before, after), ...)`` per axis,
-    or one ``(before, after)`` / one int for every axis."""
-    x = operand(x, "pad")
-    nd = len(_shape_of(x))
+def pad_widths(pad_width: Any, shape: Shape) -> tuple[tuple[int, int], ...]:
+    """NumPy-style ``pad_width`` as one (before, after) pair per axis, checked."""
+    nd = len(shape)
     try:
         w = xp.broadcast_to(xp.asarray(pad_width, dtype=int), (nd, 2))
     except (ValueError, TypeError):
         raise ValueError(
-            f"pad: pad_width {pad_width!r} does not fit a tensor of shape {_shape_of(x)}; give "
+            f"pad: pad_width {pad_width!r} does not fit a tensor of shape {shape}; give "
             "one (before, after) pair per axis, one pair for all axes, or one int"
         ) from None
     if (w < 0).any():
         raise ValueError(f"pad: widths must be >= 0, got {pad_width!r}")
-    widths = tuple((int(a), int(b)) for a, b in w)
-    return apply(pad_op, x, widths=widths, value=value)
-
-
-def astype(x: Any, dtype: Any) -> Tensor:
-    """The same values in another dtype (gradients are cast back)."""
-    if xp.dtype(dtype) == (x.dtype if isinstance(x, Tensor) else xp.asarray(x).dtype):
-        return x if isinstance(x, Tensor) else Tensor(x)
-    return apply(astype_op, x, dtype=xp.dtype(dtype))
+    return tuple((int(a), int(b)) for a, b in w)

@@ -21,7 +21,7 @@ from chainrule.nn.module import zero_grads
 from ..backend import xp as np  # the array library, through the one seam
 
 if TYPE_CHECKING:
-    from chainrule.tensor import Tensor
+    from chainrule.engine import Tensor
 
 Array = NDArray[np.floating[Any]]
 ParamGroup = dict[str, Any]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .backend import xp
+from ..backend import xp
+from .base import get_default_dtype
 from .tensor import Tensor
 
 _rng = xp.random.default_rng()
@@ -30,22 +31,29 @@ def _shape(shape: tuple) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+def _float(dtype: Any) -> Any:
+    """``dtype``, or the default floating dtype when it is None."""
+    return get_default_dtype() if dtype is None else dtype
+
+
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """A new tensor holding a copy of ``data`` (lists infer dtype like NumPy)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def zeros(*shape: Any, dtype: Any = xp.float64, requires_grad: bool = False) -> Tensor:
-    return Tensor(xp.zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(xp.zeros(_shape(shape), dtype=_float(dtype)), requires_grad)
 
 
-def ones(*shape: Any, dtype: Any = xp.float64, requires_grad: bool = False) -> Tensor:
-    return Tensor(xp.ones(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return Tensor(xp.ones(_shape(shape), dtype=_float(dtype)), requires_grad)
 
 
 def full(shape: Sequence[int] | int, value: float, dtype: Any = None,
          requires_grad: bool = False) -> Tensor:
     shp = _shape((shape,) if isinstance(shape, int) else (tuple(shape),))
+    if dtype is None and isinstance(value, float):
+        dtype = get_default_dtype()
     return Tensor(xp.full(shp, value, dtype=dtype), requires_grad=requires_grad)
 
 
@@ -56,9 +64,9 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     return Tensor(arr, requires_grad=requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = xp.float64,
+def eye(n: int, m: int | None = None, dtype: Any = None,
         requires_grad: bool = False) -> Tensor:
-    return Tensor(xp.eye(n, m, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(xp.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
 
 
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -69,11 +77,11 @@ def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return Tensor(xp.ones_like(xp.asarray(t), dtype=dtype), requires_grad=requires_grad)
 
 
-def rand(*shape: Any, dtype: Any = xp.float64, requires_grad: bool = False) -> Tensor:
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
-    return Tensor(_rng.random(_shape(shape)).astype(dtype), requires_grad=requires_grad)
+    return Tensor(_rng.random(_shape(shape)).astype(_float(dtype)), requires_grad)
 
 
-def randn(*shape: Any, dtype: Any = xp.float64, requires_grad: bool = False) -> Tensor:
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal."""
-    return Tensor(_rng.standard_normal(_shape(shape)).astype(dtype), requires_grad=requires_grad)
+    return Tensor(_rng.standard_normal(_shape(shape)).astype(_float(dtype)), requires_grad)

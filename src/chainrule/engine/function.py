@@ -27,9 +27,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .backend import xp
-from .errors import GraphError, ShapeError
-from .tensor import Op, Tensor, _leaf, apply, no_grad
+from ..backend import xp
+from ..errors import GraphError, ShapeError
+from ..ops.op import Op
+from .mode import no_grad
+from .record import apply
+from .record import leaf as _leaf
+from .tensor import Tensor
 
 
 class Context:
@@ -109,6 +113,10 @@ class FunctionOp(Op):
                 result.append(arr)
         return result
 
+    def release(self, params: Any) -> None:
+        """Drop what the gate saved for its backward (after a backward without retain_graph)."""
+        params["_ctx"]._saved = None
+
     def tangent(self, m: Any, tangents: tuple, out: Any, inputs: tuple, params: Any) -> Any:
         ctx: Context = params["_ctx"]
         if self.fn.jvp is Function.jvp:
@@ -151,6 +159,13 @@ class Function:
         if op is None:
             op = FunctionOp(cls)
             cls._op = op
+        for a in args:
+            if not isinstance(a, Tensor) and hasattr(a, "grad") and hasattr(a, "data"):
+                raise TypeError(
+                    f"{cls.__name__}.apply: got a {type(a).__name__}, but a Function works on "
+                    "Tensors; wrap the number with cr.tensor(v.data), or for the scalar "
+                    "engine use Value's own operations"
+                )
         ctx = Context()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with no_grad():
@@ -160,6 +175,11 @@ class Function:
                 f"{cls.__name__}.forward returned {len(raw)} values; a gate returns one tensor"
             )
         out_data = raw.data if isinstance(raw, Tensor) else xp.asarray(raw)
+        if out_data.dtype.kind not in "biufc":
+            raise TypeError(
+                f"{cls.__name__}.forward returned {type(raw).__name__} (dtype "
+                f"{out_data.dtype}); it must return a Tensor or a numeric array"
+            )
         ctx._saved = tuple(_OUTPUT if s is raw and isinstance(raw, Tensor) else s
                            for s in ctx._saved)
         return apply(op, *args, _ctx=ctx, _out=out_data)
