@@ -20,7 +20,7 @@ The page reads top to bottom:
 
 Run:  python examples/microgpt.py               (10 steps: a few seconds)
       python examples/microgpt.py --steps 1000   (about two minutes: the loss
-      falls from about 3.3 to about 2.3 and the names become plausible)
+      falls from about 3.3 to about 2.2 and the names become plausible)
 """
 
 from __future__ import annotations
