@@ -414,9 +414,11 @@ def run_block(engine: Engine, batch: Sequence[Sequence[int]]) -> list[float]:
     the same engine; consecutive steps keep it there. The heap is cleaned
     (untimed) before each block so that no engine pays for another's garbage,
     and the block's first step, which then pays for no earlier step's
-    garbage, is a warm-up.
+    garbage, is a warm-up. A block of one step is timed, with no cleaning:
+    there the collector frees garbage wherever it next runs.
     """
-    gc.collect()
+    if len(batch) > 1:
+        gc.collect()
     return [engine.step(tokens, record=i > 0 or len(batch) == 1) for i, tokens in enumerate(batch)]
 
 
