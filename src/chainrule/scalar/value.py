@@ -37,9 +37,13 @@ class Value:
 
     # A gate has at most two inputs, so they live in slots (_x, _y) beside
     # their local derivatives (_dx, _dy): one small object per node, nothing
-    # for the cycle collector to chase. A gate leaves _label unset (and _y,
-    # _dy for one input): every store costs.
-    __slots__ = ("data", "grad", "_label", "_op", "_x", "_y", "_dx", "_dy", "__weakref__")
+    # for the cycle collector to chase. _users counts, during backward(), the
+    # nodes that use this one and have not passed their gradient back yet (0
+    # otherwise). A gate leaves _label unset (and _y, _dy for one input):
+    # every store costs.
+    __slots__ = (
+        "data", "grad", "_label", "_op", "_x", "_y", "_dx", "_dy", "_users", "__weakref__"
+    )
     __array_ufunc__ = None  # NumPy numbers defer to Value's reflected operators
 
     data: float
@@ -50,6 +54,7 @@ class Value:
     _y: Value | None
     _dx: float
     _dy: float
+    _users: int
 
     def __init__(self, data: Number, label: str = "") -> None:
         if type(data) is not float:
@@ -60,6 +65,7 @@ class Value:
         self._op = ""
         self._x = self._y = None
         self._dx = self._dy = 0.0
+        self._users = 0
 
     # -- the gates: out, then ∂out/∂x (and ∂out/∂y) ---------------------------
     # A number beside a Value becomes a constant node (shown as "(const)");
@@ -216,17 +222,51 @@ class Value:
         Inputs (leaves) accumulate: calling ``backward()`` twice adds the
         gradient twice, as in PyTorch. Intermediate nodes are reset first, so
         they always show this pass's gradient.
+
+        A node may pass its gradient back only once it is complete, that is,
+        once every node that uses it has passed it theirs. So the pass first
+        counts each node's users, then starts from ``self`` and lets a node
+        go as soon as its count of waiting users drops to 0 (Kahn's
+        algorithm: the order is found as the gradients flow, with no
+        recursion, so a graph of any depth is fine).
         """
-        order = toposort(self, _inputs_resetting_grad)  # every input before its consumers
-        self.grad = 1.0
-        for node in reversed(order):  # node._backward(), written out: this loop is the hot one
-            x = node._x
-            if x is not None:
+        try:
+            self._count_users()
+            self.grad = 1.0
+            ready = [self] if self._x is not None else []
+            while ready:
+                node = ready.pop()
                 g = node.grad
-                x.grad += node._dx * g
+                x = node._x  # node._backward(), written out: this loop is the hot one
+                x.grad += node._dx * g  # type: ignore[union-attr]
+                x._users -= 1  # type: ignore[union-attr]
+                if not x._users and x._x is not None:  # type: ignore[union-attr]
+                    ready.append(x)  # type: ignore[arg-type]
                 y = node._y
                 if y is not None:
                     y.grad += node._dy * g
+                    y._users -= 1
+                    if not y._users and y._x is not None:
+                        ready.append(y)
+        except BaseException:  # interrupted: leave no count behind for the next pass
+            for node in toposort(self, _inputs):
+                node._users = 0
+            raise
+
+    def _count_users(self) -> None:
+        """Count, for every node below ``self``, the nodes of this graph that use it,
+        and reset the gradient of every intermediate node (inputs keep accumulating)."""
+        todo = [self]
+        while todo:
+            node = todo.pop()
+            for x in (node._x, node._y):
+                if x is None:
+                    continue
+                if not x._users:  # the first use found: walk below x too (once)
+                    todo.append(x)
+                    if x._x is not None:
+                        x.grad = 0.0
+                x._users += 1
 
     def _backward(self) -> None:
         """This node's own step of the chain rule: add local derivative × ``self.grad``
@@ -307,6 +347,7 @@ def _unary(out: float, op: str, x: Value, dx: float) -> Value:
     node._x = x
     node._y = None
     node._dx = dx
+    node._users = 0
     return node
 
 
@@ -321,6 +362,7 @@ def _binary(out: float, op: str, x: Value, y: Value, dx: float, dy: float) -> Va
     node._y = y
     node._dx = dx
     node._dy = dy
+    node._users = 0
     return node
 
 
@@ -352,16 +394,8 @@ def _operand(x: object) -> Value | None:
     return None
 
 
-def _inputs_resetting_grad(node: Value) -> tuple[Value, ...]:
-    # toposort asks every node for its inputs before the sweep begins: the
-    # moment to clear a stale gradient left on an intermediate node by an
-    # earlier pass (doing it twice does no harm).
-    x = node._x
-    if x is None:
-        return ()
-    node.grad = 0.0
-    y = node._y
-    return (x,) if y is None else (x, y)
+def _inputs(node: Value) -> tuple[Value, ...]:
+    return node.inputs
 
 
 def _as_float(data: object, what: str, fix: str) -> float:
