@@ -11,7 +11,10 @@ The operations on tensors are listed, with their formulas, in
 
 from __future__ import annotations
 
-from . import data, nn, ops, optim, viz
+import importlib as _importlib
+from typing import TYPE_CHECKING, Any
+
+from . import ops
 from .backend import xp as _xp
 from .engine import (
     Tensor,
@@ -80,11 +83,28 @@ from .engine.functions import (
     where,
 )
 from .errors import ChainruleError, GradcheckError, GraphError, GraphvizNotFoundError, ShapeError
-from .explain import explain
 from .func import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
 from .gradcheck import gradcheck, gradgradcheck
 from .scalar import Value
-from .serialize import load, save
+
+if TYPE_CHECKING:
+    from . import data, nn, optim, viz
+    from .explain import explain
+    from .serialize import load, save
+
+# Loaded on first use, so that ``import chainrule`` stays quick: cr.nn, cr.data, ...
+_LAZY = {"data": "data", "nn": "nn", "optim": "optim", "viz": "viz", "explain": "explain",
+         "save": "serialize", "load": "serialize"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = _importlib.import_module(f".{_LAZY[name]}", __name__)
+        value = module if _LAZY[name] == name and name != "explain" else getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
 
 float32 = _xp.float32
 float64 = _xp.float64

@@ -9,18 +9,21 @@ from ..backend import xp
 from .base import get_default_dtype
 from .tensor import Tensor
 
-_rng = xp.random.default_rng()
+_RNG: list[Any] = []  # the generator, made on first use (seeding from the OS costs at import)
 
 
 def manual_seed(seed: int) -> None:
     """Seed the generator behind ``cr.rand``, ``cr.randn`` and layer initialisation."""
-    global _rng
-    _rng = xp.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, (int, xp.integer)) or seed < 0:
+        raise ValueError(f"manual_seed: the seed must be an int >= 0, got {seed!r}")
+    _RNG[:] = [xp.random.default_rng(int(seed))]
 
 
 def generator() -> Any:
     """The NumPy ``Generator`` chainrule draws from."""
-    return _rng
+    if not _RNG:
+        _RNG.append(xp.random.default_rng())
+    return _RNG[0]
 
 
 def _shape(shape: tuple) -> tuple[int, ...]:
@@ -79,9 +82,9 @@ def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
-    return Tensor(_rng.random(_shape(shape)).astype(_float(dtype)), requires_grad)
+    return Tensor(generator().random(_shape(shape)).astype(_float(dtype)), requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal."""
-    return Tensor(_rng.standard_normal(_shape(shape)).astype(_float(dtype)), requires_grad)
+    return Tensor(generator().standard_normal(_shape(shape)).astype(_float(dtype)), requires_grad)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 Rule = Callable[..., Any]
 
@@ -131,8 +130,7 @@ def _ndim(x: Any) -> int:
 
 
 # ---------------------------------------------------------------- the registry
-@dataclass(frozen=True)
-class OpInfo:
+class OpInfo(NamedTuple):
     """One entry of the registry: what a public operation is called and what it is.
 
     ``op`` is the primitive (``None`` for a composite, which is built from
