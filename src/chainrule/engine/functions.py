@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..backend import xp
-from ..ops import conv, elementwise, shape
+from ..ops import REGISTRY, conv, elementwise, shape
 from ..ops._util import raw
 from .record import apply, as_tensor, operand_error
 from .tensor import Tensor
@@ -114,3 +114,14 @@ def fold2d(cols: Any, output_size: Any, kernel_size: Any, stride: Any = 1,
     size, k, s, p = conv.fold_params(cols.shape, output_size, kernel_size, stride, padding)
     return apply(conv.fold2d, cols, size=size, kernel=k, stride=s,  # type: ignore[no-any-return]
                  padding=p)
+
+
+def _document() -> None:
+    """Each function's docstring ends with its formula from the registry."""
+    for info in REGISTRY.values():
+        fn = globals().get(info.function or "")
+        if fn is not None and info.formula not in (fn.__doc__ or ""):
+            fn.__doc__ = f"{fn.__doc__ or ''}\n\n{info.formula}".strip()
+
+
+_document()

@@ -1,7 +1,7 @@
-"""``backward()`` and the transforms walk a graph in two different ways: the
-first-order sweep pops nodes newest first off a heap, the general sweep
-(``cr.grad``, ``create_graph``) follows ``graph.toposort``. On random graphs with
-shared nodes, broadcasting and constants they must give the same gradients."""
+"""One reverse sweep, run three ways: ``backward()`` runs the rules on arrays,
+``backward(create_graph=True)`` runs them on Tensors (``ops.traced``) so they are
+recorded, and ``cr.grad`` stops at its inputs. On random graphs with shared nodes,
+broadcasting and constants, the three must give the same gradients."""
 
 from __future__ import annotations
 

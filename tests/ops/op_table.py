@@ -21,6 +21,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import chainrule as cr
+from chainrule.ops import shape as shape_ops
 from strategies import (
     NEAR_ONE,
     NONZERO,
@@ -457,6 +458,38 @@ def fold_sample(size: Size) -> st.SearchStrategy[Sample]:
     return draw_sample()
 
 
+def cross_entropy_sample(size: Size) -> st.SearchStrategy[Sample]:
+    """Logits (N, C), class indices and a reduction."""
+
+    @st.composite
+    def draw_sample(draw: Any) -> Sample:
+        n, c = draw(st.integers(1, size.max_side)), draw(st.integers(2, size.max_side + 1))
+        target = np.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
+        reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+        return Sample((draw(arrays((n, c), WIDE)),), {"target": target, "reduction": reduction})
+
+    return draw_sample()
+
+
+def sum_to_sample(size: Size) -> st.SearchStrategy[Sample]:
+    """An array and a shape it sums down to (the adjoint of broadcasting)."""
+    return expansion(size).map(
+        lambda s: Sample((np.broadcast_to(s.arrays[0], s.params["shape"]).copy(),),
+                         {"shape": s.arrays[0].shape}))
+
+
+def index_add_sample(size: Size) -> st.SearchStrategy[Sample]:
+    """Values and where they go: zeros of ``shape`` with the values added at ``index``."""
+
+    def to_values(s: Sample) -> Sample:
+        x, index = s.arrays[0], s.params["index"]
+        index = tuple(np.asarray(i) if isinstance(i, list) else i for i in index)
+        values = np.random.default_rng(0).uniform(-2, 2, x[index].shape)
+        return Sample((values,), {"shape": x.shape, "index": index})
+
+    return int_array_getitem(size).map(to_values)
+
+
 # ---------------------------------------------------------------- NumPy references
 def _lse(a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
     shift = np.max(a, axis=axis, keepdims=True)
@@ -515,6 +548,17 @@ def _keep_with_minus_one(old: tuple[int, ...], new: tuple[int, ...]) -> tuple[in
 def two_dims(size: Size) -> st.SearchStrategy[Sample]:
     return arrays(shapes(min_dims=2, max_dims=2, max_side=size.max_side)).map(
         lambda a: Sample((a,)))
+
+
+def _cross_entropy_ref(x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
+    losses = _lse(x, -1) - x[np.arange(len(x)), target]
+    return {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
+
+
+def _index_add_ref(v: np.ndarray, shape: tuple, index: tuple) -> np.ndarray:
+    out = np.zeros(shape)
+    np.add.at(out, index, v)
+    return out
 
 
 # ---------------------------------------------------------------- the table
@@ -686,6 +730,20 @@ CASES: list[OpCase] = [
     OpCase("fold2d",
            lambda c, hw, kernel, stride, padding: cr.fold2d(c, hw, kernel, stride, padding),
            _fold_ref, fold_sample),
+    # a softmax cross-entropy in one op
+    OpCase("cross_entropy", lambda x, target, reduction: cr.nn.functional.cross_entropy(
+        x, target, reduction=reduction), _cross_entropy_ref, cross_entropy_sample),
+    # the engine's own primitives (they appear in the graphs of derivatives)
+    OpCase("sum_to", lambda x, shape: x._apply(shape_ops.sum_to, x, shape=shape, keep=0),
+           lambda x, shape: np.sum(x, axis=tuple(range(x.ndim - len(shape))) + tuple(
+               x.ndim - len(shape) + i for i, n in enumerate(shape) if n == 1),
+               keepdims=False).reshape(shape), sum_to_sample),
+    OpCase("index_add", lambda v, shape, index: v._apply(
+        shape_ops.index_add, v, shape=shape, index=index,
+        split=shape_ops.splits_advanced(index)), _index_add_ref, index_add_sample),
+    OpCase("identity", lambda x: x._apply(shape_ops.identity, x), lambda x: x, one()),
+    # a cast there and back: extended precision keeps float64's numbers exactly
+    OpCase("astype", lambda x: x.astype(np.longdouble).astype(x.dtype), lambda x: x, one()),
     # a composite, to see ops interact
     OpCase("composite", lambda x: ((x @ x.T).tanh() * x.sum(0, keepdims=True)[..., :1]
                                    ).logsumexp(-1),
