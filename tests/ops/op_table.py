@@ -616,6 +616,7 @@ CASES: list[OpCase] = [
     # unary elementwise
     _unary("exp", REAL, np.exp),
     _unary("log", POSITIVE, np.log),
+    _unary("log1p", POSITIVE, np.log1p),
     _unary("sqrt", POSITIVE, np.sqrt),
     _unary("tanh", WIDE, np.tanh),
     _unary("sigmoid", WIDE, lambda a: 1 / (1 + np.exp(-a))),

@@ -31,7 +31,7 @@ def _on_tensor(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # elementwise: the unary methods take numbers and arrays too, so they are the functions
-exp, log, sqrt, tanh = Tensor.exp, Tensor.log, Tensor.sqrt, Tensor.tanh
+exp, log, log1p, sqrt, tanh = Tensor.exp, Tensor.log, Tensor.log1p, Tensor.sqrt, Tensor.tanh
 sigmoid, relu, abs, sin, cos, erf = (Tensor.sigmoid, Tensor.relu, Tensor.abs, Tensor.sin,
                                      Tensor.cos, Tensor.erf)
 maximum, minimum, matmul = Tensor.maximum, Tensor.minimum, Tensor.matmul

@@ -51,6 +51,7 @@ class Tensor(TensorBase):
     __neg__ = unary_method(elementwise.neg)
     exp = unary_method(elementwise.exp)
     log = unary_method(elementwise.log)
+    log1p = unary_method(elementwise.log1p)
     sqrt = unary_method(elementwise.sqrt)
     tanh = unary_method(elementwise.tanh)
     sigmoid = unary_method(elementwise.sigmoid)

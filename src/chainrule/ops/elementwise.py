@@ -42,6 +42,8 @@ exp = unary("exp", xp.exp, lambda m, g, y, x: g * y,  # d eˣ = eˣ
             "y = eˣ;  ∂L/∂x = g·y", ("out",))
 log = unary("log", xp.log, lambda m, g, y, x: g / x,  # d ln x = 1/x
             "y = ln x;  ∂L/∂x = g / x", (0,))
+log1p = unary("log1p", xp.log1p, lambda m, g, y, x: g / (1 + x),  # exact for tiny x
+              "y = ln(1 + x);  ∂L/∂x = g / (1 + x)", (0,))
 sqrt = unary("sqrt", xp.sqrt, lambda m, g, y, x: g / (2 * y),  # d √x = 1/(2√x)
              "y = √x;  ∂L/∂x = g / (2y)", ("out",))
 tanh = unary("tanh", xp.tanh, lambda m, g, y, x: g - g * y * y,  # d tanh = 1 - tanh²
