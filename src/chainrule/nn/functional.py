@@ -85,13 +85,13 @@ def log_softmax(x: TensorLike, dim: int = -1) -> Tensor:
 
 
 def softplus(x: TensorLike) -> Tensor:
-    """log(1 + exp(x)) without overflow, written ``max(x, 0) + log(1 + exp(-|x|))``.
+    """log(1 + exp(x)) without overflow, written ``max(x, 0) + log1p(exp(-|x|))``.
 
     At ``x = 0`` the two kinks cancel: ``maximum`` shares its tie, so the
     derivative there is the true 1/2.
     """
     x = _t(x)
-    return maximum_(x, 0.0) + (1.0 + (-x.abs()).exp()).log()
+    return maximum_(x, 0.0) + (-x.abs()).exp().log1p()
 
 
 # ------------------------------------------------------------------ layers
