@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 from ..backend import xp
 from ..errors import GraphError, ShapeError
 from ..ops.op import Op
-from .mode import no_grad
+from .mode import no_grad, set_grad_enabled
 from .record import apply
 from .record import leaf as _leaf
 from .tensor import Tensor
@@ -81,9 +81,11 @@ class FunctionOp(Op):
     def vjp_all(self, m: Any, g: Any, out: Any, inputs: tuple, params: Any,
                 needed: Any) -> list[Any]:
         ctx: Context = params["_ctx"]
-        ctx._current_output = out if isinstance(out, Tensor) else _leaf(out)
+        recorded = isinstance(out, Tensor)  # create_graph: out is the node itself
+        ctx._current_output = out if recorded else _leaf(out)
         try:
-            grads = self.fn.backward(ctx, g if isinstance(g, Tensor) else _leaf(g))
+            with set_grad_enabled(recorded):  # the gate's tensor ops record only then
+                grads = self.fn.backward(ctx, g if isinstance(g, Tensor) else _leaf(g))
         finally:
             ctx._current_output = None
         if not isinstance(grads, tuple):

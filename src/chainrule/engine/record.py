@@ -76,7 +76,7 @@ def apply(op: Op, *args: Any, **params: Any) -> Any:
     t._extra = None
     t._seq = next_seq()
     t._pending = None
-    if True in needs and (_COUNTS[0] == 0 or _local.recording):
+    if True in needs and (not _COUNTS[0] or _local.recording):
         t.requires_grad = True
         t._node = (op, args, tuple(arrays), tuple(needs), params or NO_PARAMS)
         t._edges = tuple(itertools.compress(args, needs))
@@ -109,7 +109,7 @@ def unary_method(op: Op) -> Callable[[Any], Any]:
         t._extra = None
         t._seq = next_seq()
         t._pending = None
-        if x.requires_grad and (_COUNTS[0] == 0 or _local.recording):
+        if x.requires_grad and (not _COUNTS[0] or _local.recording):
             t.requires_grad = True
             t._edges = args = (x,)
             t._node = (op, args, (xd,), _ONE, NO_PARAMS)
@@ -170,7 +170,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
         t._extra = None
         t._seq = next_seq()
         t._pending = None
-        if (ra or rb) and (_COUNTS[0] == 0 or _local.recording):
+        if (ra or rb) and (not _COUNTS[0] or _local.recording):
             t.requires_grad = True
             args = (a, b)
             if not rb:

@@ -99,40 +99,46 @@ def sweep(
     else:
         root._pending = seed
         heap.append((root._seq, root))
-    before = mode._set_recording(create_graph)  # rules record only for create_graph
+    transform = stop is not None
+    special = transform or create_graph or batched  # else: the everyday backward()
+    changed = INPLACE[0]  # the latest in-place change (none can happen during the sweep)
+    nb = 0  # the batch axes the gradients carry (only with a batched seed)
+    # Rules record only for create_graph; otherwise they run on arrays (and a
+    # gate's own backward switches recording off for itself).
+    before = mode._set_recording(True) if create_graph else None
     try:
         while heap:
             node = heappop(heap)[1]
             g = node._pending
             node._pending = None
-            extra = node._extra
-            if extra:
-                if "hooks" in extra:
-                    g = _run_hooks(node, g, create_graph, wrap)
-                if extra.get("retain"):
-                    node.grad = _add(node.grad, g if create_graph else wrap(g))
+            if node._extra:
+                g = _node_extras(node, g, create_graph, wrap)
             op, parents, ins, needs, params = node._node
-            if INPLACE[0] < node._seq:
+            if changed < node._seq:  # something changed in place since this node was made
                 _check_saved(node)
-            if useful is not None:
-                needs = tuple(n and p in useful for p, n in zip(parents, needs, strict=True))
-            out = node if create_graph else node.data
-            if create_graph:
-                ins = parents
-            nb = g.ndim - node.data.ndim if batched else 0
-            exact = op.exact and not nb  # a one-input op: its rule returns the input's shape
-            pairs = op.rules_for.get(needs) if op.plain and (not nb or op.batchable) else None
-            if pairs is None:  # a gate's own vjp_all, an op of many inputs, or a batch
+            if special:
+                if useful is not None:  # run only the rules that lead to the inputs
+                    needs = tuple(n and p in useful for p, n in zip(parents, needs, strict=True))
+                if create_graph:  # the rules get Tensors, and are recorded
+                    out, ins = node, parents
+                else:
+                    out = node.data
+                nb = g.ndim - node.data.ndim if batched else 0
+                exact = op.exact and not nb
+                pairs = op.rules_for.get(needs) if op.plain and (not nb or op.batchable) else None
+            else:
+                out = node.data
+                exact = op.exact  # a one-input op: its rule returns the input's shape and dtype
+                pairs = op.rules_for.get(needs) if op.plain else None
+            computed = pairs is None
+            if computed:  # a gate's own vjp_all, an op of many inputs, or a batch
                 values = (_vjp_slices(op, m, g, out, ins, params, needs, nb)
                           if nb and not op.batchable
                           else op.vjp_all(m, g, out, ins, params, needs))
                 if free and hasattr(op, "release"):
                     op.release(params)
                 pairs = tuple((i, v) for i, v in enumerate(values) if v is not None and needs[i])
-                computed = True
-            else:
-                computed = False
-            for i, rule in pairs:
+            for i, rule in pairs:  # type: ignore[union-attr]
                 if computed:
                     gp = rule  # vjp_all computed it already
                 elif params is not NO_PARAMS:
@@ -150,7 +156,7 @@ def sweep(
                         gp = _unbroadcast(m, gp, nb, op, p)
                     if gp.dtype is not pd.dtype and gp.dtype != pd.dtype:
                         gp = gp.astype(pd.dtype)
-                if p._node is None or (stop is not None and p in stop):
+                if p._node is None or transform and p in stop:  # type: ignore[operator]
                     prev = sink.get(p)
                     sink[p] = gp if prev is None else prev + gp
                     continue
@@ -170,7 +176,8 @@ def sweep(
                 t._pending = None
         raise
     finally:
-        mode._set_recording(before)
+        if before is not None:
+            mode._set_recording(before)
     if stop is None:
         _accumulate_leaves(sink, create_graph, wrap, seed)
         return None
@@ -179,6 +186,17 @@ def sweep(
 
 def _ndim(x: Any) -> int:
     return x.ndim if hasattr(x, "ndim") else 0
+
+
+def _node_extras(node: Any, g: Any, create_graph: bool, wrap: Callable[[Any], Any]) -> Any:
+    """What a node's rarely-used extras do to its gradient: hooks may change it, and
+    ``retain_grad()`` keeps it in ``.grad``."""
+    extra = node._extra
+    if "hooks" in extra:
+        g = _run_hooks(node, g, create_graph, wrap)
+    if extra.get("retain"):
+        node.grad = _add(node.grad, g if create_graph else wrap(g))
+    return g
 
 
 def _add(total: Any, g: Any) -> Any:
@@ -275,35 +293,32 @@ def _run_hooks(node: Any, g: Any, create_graph: bool, wrap: Callable[[Any], Any]
 def _accumulate_leaves(
     sink: dict[Any, Any], create_graph: bool, wrap: Callable[[Any], Any], seed: Any
 ) -> None:
-    """Add each leaf's gradient into its ``.grad`` (once every rule has run)."""
+    """Add each leaf's gradient into its ``.grad`` (once every rule has run), copying
+    any array another tensor may share (a seed given by the user, a view)."""
     claimed = {id(seed)}
     for leaf, g in sink.items():
         extra = leaf._extra
         if extra and "hooks" in extra:
             g = _run_hooks(leaf, g, create_graph, wrap)
+        current = leaf.grad
         if create_graph:
-            leaf.grad = _add(leaf.grad, g if isinstance(g, TensorBase) else wrap(g))
+            leaf.grad = _add(current, g if isinstance(g, TensorBase) else wrap(g))
         else:
-            _accumulate(leaf, g, claimed, wrap)
+            if type(g) is not ndarray:  # NumPy gives 0-d results as scalars
+                g = xp.asarray(g)
+            if current is None:
+                if id(g) in claimed or g.base is not None or not g.flags.writeable:
+                    g = g.copy()
+                claimed.add(id(g))
+                leaf.grad = wrap(g)
+            elif (current._node is None and current.data.shape == g.shape
+                  and current.data.flags.writeable):
+                current.data += g
+            else:
+                leaf.grad = wrap(current.data + g)
         if extra and "post_accumulate" in extra:
             for hook in list(extra["post_accumulate"]):
                 hook(leaf)
-
-
-def _accumulate(leaf: Any, g: Any, claimed: set[int], wrap: Callable[[Any], Any]) -> None:
-    """Add the array ``g`` into ``leaf.grad``, copying any array another tensor may share."""
-    current = leaf.grad
-    if type(g) is not ndarray:  # NumPy gives 0-d results as scalars
-        g = xp.asarray(g)
-    if current is None:
-        if id(g) in claimed or g.base is not None or not g.flags.writeable:
-            g = g.copy()
-        claimed.add(id(g))
-        leaf.grad = wrap(g)
-    elif current._node is None and current.data.shape == g.shape and current.data.flags.writeable:
-        current.data += g
-    else:
-        leaf.grad = wrap(current.data + g)
 
 
 def seed_for(root: Any, gradient: Any, where: str) -> Any:

@@ -122,7 +122,7 @@ class Tensor(TensorBase):
              keepdim: bool | None = None) -> Tensor:
         """Mean over ``axis`` (None: all): the sum times 1/n."""
         axes = norm_axes(_axis(axis, dim, "mean"), self.ndim, "mean")
-        if reduce.count(self.shape, axes) == 0:
+        if not self.data.size and reduce.count(self.shape, axes) == 0:
             raise ValueError(f"mean: the axes {axis!r} of a tensor of shape {self.shape} are empty")
         return apply(reduce.mean, self, axes=axes, keepdims=bool(keepdims or keepdim))
 

@@ -41,7 +41,7 @@ def _mean_rule(m: Any, g: Any, y: Any, x: Any, axes: tuple[int, ...], keepdims: 
     # every element's slope is 1/n
     if m is backend and g.ndim == 0:  # the mean of everything (a loss): one number to fill
         out = xp.empty(x.shape, dtype=g.dtype)
-        out.fill(g.item() / count(x.shape, axes))  # (NumPy is slow at 0-d array × float)
+        out.fill(g.item() / x.size)  # (NumPy is slow at 0-d array × float)
         return out
     return m.broadcast_to(_expand(m, g, axes, keepdims) * (1.0 / count(x.shape, axes)),
                           lead(g, y) + x.shape)
