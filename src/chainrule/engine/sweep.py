@@ -14,8 +14,10 @@ gradient by then, and runs one step for it:
    broadcast, and cast to its dtype;
 4. it is added to the input's running total; an input reached for the first
    time joins the heap (a leaf waits for the end instead);
-5. the node releases what it saved for its rules (unless ``retain_graph``);
-   its structure stays, so the graph can still be drawn and explained.
+5. the node keeps the gradient it received, for pictures and explanations,
+   and marks itself as used: unless ``retain_graph``, a second backward pass
+   through it is refused, and a gate releases what it saved for its rule. The
+   graph's structure stays, so it can still be drawn and explained.
 
 When the heap is empty each leaf adds its total into ``.grad``, so a sweep
 refused halfway (it reached a released node) leaves every ``.grad`` as it was.
@@ -46,14 +48,17 @@ NO_PARAMS: dict[str, Any] = {}  # the params of an op recorded without any (shar
 INPLACE = [1]
 
 
-class _Released:
-    """Marks a node whose saved buffers a backward pass has released."""
+# After a backward pass, a node's _pending slot holds the gradient it received,
+# wrapped: (g,) once the pass has released it (a second pass is refused), [g]
+# when it was retained (retain_graph=True: it may go again). While a pass runs,
+# _pending is the running total, a plain array or Tensor; None if none yet.
 
-    def __repr__(self) -> str:
-        return "<released>"
 
-
-RELEASED: Any = _Released()
+def received(t: Any) -> Any:
+    """The gradient ``t`` received in the latest plain ``backward()`` through it (None if
+    none reached it, or if that pass recorded its own graph or stopped at inputs)."""
+    kept = t._pending
+    return kept[0] if type(kept) is tuple or type(kept) is list else None
 
 
 def released_error(node: Any) -> GraphError:
@@ -94,7 +99,7 @@ def sweep(
     sink: dict[Any, Any] = {}
     if root._node is None or (stop is not None and root in stop):
         sink[root] = seed
-    elif root._pending is RELEASED:
+    elif type(root._pending) is tuple:
         raise released_error(root)
     else:
         root._pending = seed
@@ -103,6 +108,7 @@ def sweep(
     special = transform or create_graph or batched  # else: the everyday backward()
     changed = INPLACE[0]  # the latest in-place change (none can happen during the sweep)
     nb = 0  # the batch axes the gradients carry (only with a batched seed)
+    keep = not transform and not create_graph  # keep each node's gradient (see received)
     # Rules record only for create_graph; otherwise they run on arrays (and a
     # gate's own backward switches recording off for itself).
     before = mode._set_recording(True) if create_graph else None
@@ -161,19 +167,20 @@ def sweep(
                     sink[p] = gp if prev is None else prev + gp
                     continue
                 prev = p._pending
-                if prev is None:  # the first gradient to reach p: it joins the sweep
-                    p._pending = gp
+                if prev is None or type(prev) is list:  # the first gradient to reach p:
+                    p._pending = gp  # it joins the sweep
                     heappush(heap, (p._seq, p))
-                elif prev is RELEASED:
+                elif type(prev) is tuple:
                     raise released_error(p)
                 else:
                     p._pending = prev + gp
             if free:
-                node._pending = RELEASED
+                node._pending = (g if keep else None,)
+            elif keep:
+                node._pending = [g]
     except BaseException:
         for _, t in heap:  # forget what was waiting
-            if t._pending is not RELEASED:
-                t._pending = None
+            t._pending = None
         raise
     finally:
         if before is not None:
