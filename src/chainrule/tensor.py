@@ -449,6 +449,26 @@ class Tensor:
         hooks.append(fn)
         return HookHandle(hooks, fn)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> HookHandle:
+        """Call ``hook(self)`` each time ``backward()`` has just added into this leaf's ``.grad``.
+
+        The hook sees the accumulated ``.grad`` (data-parallel training uses
+        this to learn that a parameter's gradient is ready to be reduced).
+        Returns a handle whose ``remove()`` takes the hook off again.
+        """
+        if not self.requires_grad:
+            raise GraphError(
+                "register_post_accumulate_grad_hook: this tensor does not require grad"
+            )
+        if self._node is not None:
+            raise GraphError(
+                "register_post_accumulate_grad_hook: only a leaf accumulates into .grad, and this "
+                f"tensor was made by {self._node[0].name}; use register_hook for its gradient"
+            )
+        hooks = self._extras().setdefault("post_accumulate_hooks", [])
+        hooks.append(hook)
+        return HookHandle(hooks, hook)
+
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's ``.grad`` after ``backward()``."""
         if not self.requires_grad:
@@ -957,6 +977,8 @@ def backprop(
             if record is None:
                 if not has_stop:
                     _accumulate(node, g, create_graph, claimed)
+                    if extra:
+                        _run_post_accumulate_hooks(node)
                 continue
             op, parents, ins, needs, params = record
             if useful is not None:
@@ -1090,9 +1112,12 @@ def _sweep(root: Tensor, seed: Any, retain_graph: bool) -> None:
         for leaf in leaves:
             g = leaf._pending
             leaf._pending = None
-            if leaf._extra:
+            extra = leaf._extra
+            if extra:
                 g = _run_hooks(leaf, g, False)
             _accumulate(leaf, g, False, claimed)
+            if extra:
+                _run_post_accumulate_hooks(leaf)
     except BaseException:
         for leaf in leaves:  # should a hook raise, nothing is left waiting
             leaf._pending = None
@@ -1140,6 +1165,11 @@ def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
             if create_graph and not isinstance(g, Tensor):
                 g = _leaf(g)
     return g
+
+
+def _run_post_accumulate_hooks(leaf: Tensor) -> None:
+    for hook in tuple((leaf._extra or {}).get("post_accumulate_hooks", ())):
+        hook(leaf)
 
 
 def _accumulate(leaf: Tensor, g: Any, create_graph: bool, claimed: set[int]) -> None:
