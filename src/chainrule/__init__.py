@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from . import (
     data,
+    distributed,
     nn,
     ops,
     optim,
@@ -85,7 +86,7 @@ float64 = _xp.float64
 __version__ = "0.1.0"
 
 __all__ = [
-    "Value", "data", "explain", "func", "load", "nn", "optim", "save", "viz",
+    "Value", "data", "distributed", "explain", "func", "load", "nn", "optim", "save", "viz",
     "Context", "Function", "grad", "gradcheck", "gradgradcheck", "hessian", "jacfwd",
     "jacrev", "jvp", "value_and_grad", "vjp",
     "ChainruleError", "GradcheckError", "GraphvizNotFoundError", "GraphError", "ShapeError",
