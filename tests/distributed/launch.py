@@ -50,7 +50,11 @@ class Finished:
 
 
 def run_mpi(
-    args: list[str], n: int = 2, timeout: float = 120.0, one_blas_thread: bool = True
+    args: list[str],
+    n: int = 2,
+    timeout: float = 120.0,
+    one_blas_thread: bool = True,
+    cwd: Path | None = None,
 ) -> Finished:
     """``mpiexec -n N args...``, stdout and stderr together; the whole job is killed on timeout.
 
@@ -75,6 +79,7 @@ def run_mpi(
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        cwd=cwd,
         start_new_session=True,  # its own process group, so a hung job can be killed whole
     )
     try:

@@ -13,6 +13,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from .launch import HERE, Finished, require_mpi, run_mpi
@@ -113,3 +114,20 @@ def test_the_processes_on_one_machine_share_its_cores(tmp_path: Path) -> None:
     share = max(1, (cores or 1) // 2)
     found = re.findall(r"^blas threads (\d) \[(\d+)\]$", run.output, flags=re.MULTILINE)
     assert sorted(found) == [("0", str(share)), ("1", str(share))], run.output
+
+
+def test_the_example_gives_the_same_numbers_on_one_and_two_processes(tmp_path: Path) -> None:
+    """The example's global batch of 64 is 2 x 32 or 1 x 64: the same steps either way."""
+    example = str(HERE.parents[1] / "examples" / "distributed_digits.py")
+    epochs = {}
+    for n in (1, 2):
+        run = run_mpi([sys.executable, example], n=n, cwd=tmp_path, timeout=120)
+        assert run.returncode == 0, run.output
+        found = re.findall(r"^epoch \d+: loss ([\d.]+), train accuracy ([\d.]+)%", run.output, re.M)
+        epochs[n] = np.array(found, dtype=float)
+        accuracy = re.findall(rf"^{n} process\(es\), test accuracy ([\d.]+)%$", run.output, re.M)
+        assert len(accuracy) == 1 and float(accuracy[0]) > 95, run.output
+    assert epochs[1].shape == epochs[2].shape == (12, 2)
+    # float32 sums in another order: equal to rounding (one sample is 0.07 % of the accuracy)
+    np.testing.assert_allclose(epochs[2], epochs[1], rtol=2e-3, atol=1e-3)
+    assert (tmp_path / "digits-ddp.npz").exists()
