@@ -262,6 +262,20 @@ def an_output_the_loss_ignores_is_reported_at_the_next_forward() -> None:
 
 
 @check
+def a_model_converted_after_wrapping_is_refused() -> None:
+    cr.manual_seed(0)
+    net = nn.Linear(6, 2)
+    ddp = DDP(net)
+    net.double()
+    try:
+        ddp(cr.tensor(batch()[0])).sum().backward()
+    except RuntimeError as exc:
+        assert "convert the model" in str(exc) and "before wrapping" in str(exc), exc
+    else:
+        raise AssertionError("a float64 gradient went into a float32 bucket")
+
+
+@check
 def sampler_shares_are_disjoint_equal_and_cover() -> None:
     for n, drop_last in ((10, False), (11, False), (11, True)):
         sampler = cr.data.DistributedSampler(range(n), seed=3, drop_last=drop_last)

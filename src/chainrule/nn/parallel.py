@@ -55,6 +55,12 @@ class _Bucket:
         buf, n = self.buffer, self.numel
         for i, p in enumerate(self.params):
             lo, hi = self.offsets[i], self.offsets[i + 1]
+            if p.data.dtype != buf.dtype or p.data.size != hi - lo:
+                raise RuntimeError(
+                    f"DistributedDataParallel: a parameter changed from {buf.dtype} "
+                    f"{hi - lo} elements to {p.data.dtype} {p.data.size} after it was wrapped; "
+                    "convert the model (.double(), .to()) before wrapping it"
+                )
             if p.grad is None:
                 buf[lo:hi] = 0
                 buf[n + i] = 0
