@@ -145,7 +145,9 @@ def mpiexec() -> str:
 
 def launch(n: int, steps: int) -> dict[str, Any]:
     cmd = [mpiexec(), "-n", str(n), sys.executable, __file__, "--worker", "--steps", str(steps)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
+    )
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             result: dict[str, Any] = json.loads(line[len("RESULT ") :])

@@ -63,7 +63,9 @@ def run_mpi(
     """
     mpiexec = require_mpi()
     extra = []
-    version = subprocess.run([mpiexec, "--version"], capture_output=True, text=True).stdout
+    version = subprocess.run(
+        [mpiexec, "--version"], capture_output=True, text=True, stdin=subprocess.DEVNULL
+    ).stdout
     if "Open MPI" in version or "OpenRTE" in version:
         extra = ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
     threads = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -75,6 +77,7 @@ def run_mpi(
     start = time.perf_counter()
     proc = subprocess.Popen(
         [mpiexec, *extra, "-n", str(n), *args],
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
