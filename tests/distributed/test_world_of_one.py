@@ -123,3 +123,16 @@ def test_ddp_in_a_world_of_one_is_the_module() -> None:
     with model.no_sync():
         model(x)
     assert "rank 0 of 1" in repr(model)
+
+
+def test_the_mpi_tests_skip_without_mpi_but_fail_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from . import launch
+
+    monkeypatch.setattr(launch.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    skipped = r"needs mpi4py: pip install 'chainrule\[dist\]'"
+    with pytest.raises(pytest.skip.Exception, match=skipped):
+        launch.require_mpi()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true: MPI tests must run"):
+        launch.require_mpi()
