@@ -1,31 +1,36 @@
 """Data-parallel scaling: samples per second on 1 and 2 processes, and what the all-reduce costs.
 
-The script launches itself: ``mpiexec -n 1`` and ``mpiexec -n 2`` of this
-file with ``--worker``, interleaved, ``--rounds`` times; the medians over the
-rounds are reported. Each worker trains, on random data of the right shapes,
+The script launches itself (``mpiexec -n 2`` of this file with ``--worker``)
+``--rounds`` times and reports medians. Each worker trains, on random data
+of the right shapes and with a fixed batch per process (2 processes take
+twice the samples per step), SGD with momentum, wrapped in
+DistributedDataParallel:
 
 - the digits CNN of ``chainrule train --model cnn`` (1x8x8 images), and
-- a 784-256-256-10 ReLU MLP in float32,
+- a 784-256-256-10 ReLU MLP in float32, at a batch of 256 per process (the
+  all-reduce weighs) and of 1024 (each process busy).
 
-with a fixed batch per process (weak scaling: 2 processes take twice the
-samples per step), SGD with momentum, wrapped in DistributedDataParallel.
-Every process times its own steps twice: inside ``no_sync()`` (its compute
-alone, no all-reduce) and normally; the difference is what averaging the
-gradients costs per step. It also times a bare all-reduce of the gradients'
-size, and (with 2 processes) all-reduces of 8 B to 16 MB to fit the
-latency and bandwidth of this machine's transport to ``t = a + bytes / B``.
+A small virtual machine is noisy: its cores change speed with what the host
+runs, and a synchronous step waits for the slower process. So every worker
+measures everything it compares under the same conditions, in short blocks
+of steps that take turns, repeated:
+
+- ``alone``: rank 0 trains while rank 1 sleeps, then the other way round:
+  each core's speed, and the 1-process baseline;
+- ``together``: both train inside ``no_sync()`` (no all-reduce): each
+  process's own step time when both cores work, which bounds the speed-up
+  (``ideal`` = 2 x alone / the slower of the two);
+- ``synced``: both train normally, averaging the gradients.
+
+It also times a bare all-reduce of the gradients' size and all-reduces of
+8 B to 32 MiB, fitted to ``t = a + bytes / B``, and prints the ring
+all-reduce model for 8 and 64 machines on 10 and 100 Gb/s networks.
 
 Run single-threaded, with the machine's OpenBLAS workarounds lifted for this
 command only::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 \\
         OPENBLAS_NUM_THREADS=1 python benchmarks/bench_distributed.py
-
-The two cores of a small virtual machine need not be equally fast, and a
-synchronous step waits for the slower process: the report gives each
-process's own step time and the speed-up those allow (``ideal``), next to
-the one measured. ``docs/distributed.md`` turns the numbers into the ring
-all-reduce model for 8 and 64 machines.
 """
 
 from __future__ import annotations
@@ -50,8 +55,13 @@ from chainrule import nn, optim
 from chainrule.nn import functional as F
 from chainrule.nn.parallel import DistributedDataParallel
 
-MODELS = {"cnn": 128, "mlp": 256}  # model -> batch per process
+# (label, model, batch per process)
+CASES = [("cnn", "cnn", 128), ("mlp-256", "mlp", 256), ("mlp-1024", "mlp", 1024)]
+PHASES = ("alone0", "alone1", "together", "synced")
 SWEEP_BYTES = [8 * 4**k for k in range(12)]  # 8 B .. 32 MiB
+# (link speed in Gb/s, assumed latency per message in seconds): TCP over 10 Gb Ethernet,
+# and a 100 Gb/s fabric with RDMA
+NETWORKS = [(10, 25e-6), (100, 3e-6)]
 
 
 def build(name: str) -> tuple[nn.Module, tuple[int, ...]]:
@@ -66,13 +76,12 @@ def build(name: str) -> tuple[nn.Module, tuple[int, ...]]:
     return net, (784,)
 
 
-def timed_steps(step: Any, n: int) -> list[float]:
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return times
+def idle_barrier() -> None:
+    """A barrier that sleeps instead of spinning, so the rank that waits leaves its core idle."""
+    w = dist.group.world("bench")
+    request = w.comm.Ibarrier()
+    while not request.Test():
+        time.sleep(2e-4)
 
 
 def all_reduce_seconds(nbytes: int, reps: int) -> float:
@@ -87,50 +96,52 @@ def all_reduce_seconds(nbytes: int, reps: int) -> float:
     return statistics.median(times)
 
 
-def worker(steps: int) -> None:
-    dist.init_process_group()
-    rank, world = dist.get_rank(), dist.get_world_size()
-    report: dict[str, Any] = {"world": world, "models": {}}
-    for name, batch in MODELS.items():
-        net, shape = build(name)
-        model = DistributedDataParallel(net)
-        opt = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-        rng = np.random.default_rng(rank)
-        X = cr.tensor(rng.standard_normal((batch, *shape)).astype(np.float32))
-        y = cr.tensor(rng.integers(0, 10, batch))
+def measure(name: str, batch: int, blocks: int, block_steps: int) -> dict[str, Any]:
+    rank = dist.get_rank()
+    net, shape = build(name)
+    model = DistributedDataParallel(net)
+    opt = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(rank)
+    X = cr.tensor(rng.standard_normal((batch, *shape)).astype(np.float32))
+    y = cr.tensor(rng.integers(0, 10, batch))
 
-        def step(model: Any = model, opt: Any = opt, X: Any = X, y: Any = y) -> None:
-            opt.zero_grad()
-            F.cross_entropy(model(X), y).backward()
-            opt.step()
-
-        timed_steps(step, 5)  # warm-up
-        dist.barrier()
-        with model.no_sync():
-            alone = timed_steps(step, steps)
-        dist.barrier()
+    def step() -> float:
         t0 = time.perf_counter()
-        synced = timed_steps(step, steps)
-        wall = time.perf_counter() - t0
-        grad_bytes = sum(p.data.nbytes for p in net.parameters())
-        mine = {
-            "compute": statistics.median(alone),
-            "step": statistics.median(synced),
-            "wall": wall,
-            "bare_all_reduce": all_reduce_seconds(grad_bytes, 30) if world > 1 else 0.0,
-        }
-        everyone = [dict(mine)]
-        if world > 1:
-            everyone = dist.group.world("bench").comm.allgather(mine)
-        report["models"][name] = {
-            "batch": batch,
-            "grad_bytes": grad_bytes,
-            "ranks": everyone,
-            "samples_per_s": world * batch * steps / max(r["wall"] for r in everyone),
-        }
-    if world > 1:
-        report["sweep"] = [(b, all_reduce_seconds(b, 20)) for b in SWEEP_BYTES]
-    if rank == 0:
+        opt.zero_grad()
+        F.cross_entropy(model(X), y).backward()
+        opt.step()
+        return time.perf_counter() - t0
+
+    with model.no_sync():
+        for _ in range(3):
+            step()
+    for _ in range(3):
+        step()
+    times: dict[str, list[float]] = {p: [] for p in PHASES}
+    for _ in range(blocks):
+        for phase in PHASES:
+            idle_barrier()
+            if phase == "synced":
+                times[phase] += [step() for _ in range(block_steps)]
+            elif phase == "together" or phase == f"alone{rank}":
+                with model.no_sync():
+                    times[phase] += [step() for _ in range(block_steps)]
+    grad_bytes = sum(p.data.nbytes for p in net.parameters())
+    mine = {p: statistics.median(t) for p, t in times.items() if t}
+    mine["bare_all_reduce"] = all_reduce_seconds(grad_bytes, 30)
+    everyone: list[dict[str, float]] = dist.group.world("bench").comm.allgather(mine)
+    return {"batch": batch, "grad_bytes": grad_bytes, "ranks": everyone}
+
+
+def worker(blocks: int, block_steps: int) -> None:
+    dist.init_process_group()
+    if dist.get_world_size() != 2:
+        sys.exit("the worker compares 1 and 2 busy processes: run it with mpiexec -n 2")
+    report: dict[str, Any] = {
+        label: measure(name, batch, blocks, block_steps) for label, name, batch in CASES
+    }
+    report["sweep"] = [(b, all_reduce_seconds(b, 20)) for b in SWEEP_BYTES]
+    if dist.get_rank() == 0:
         print("RESULT " + json.dumps(report), flush=True)
 
 
@@ -143,8 +154,9 @@ def mpiexec() -> str:
     return found
 
 
-def launch(n: int, steps: int) -> dict[str, Any]:
-    cmd = [mpiexec(), "-n", str(n), sys.executable, __file__, "--worker", "--steps", str(steps)]
+def launch(blocks: int, block_steps: int) -> dict[str, Any]:
+    cmd = [mpiexec(), "-n", "2", sys.executable, __file__, "--worker"]
+    cmd += ["--blocks", str(blocks), "--block-steps", str(block_steps)]
     done = subprocess.run(
         cmd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
     )
@@ -166,11 +178,6 @@ def fit_latency_bandwidth(points: list[tuple[int, float]]) -> tuple[float, float
     return float(a), float(1 / slope)
 
 
-# (link speed in Gb/s, assumed latency per message in seconds): TCP over 10 Gb Ethernet,
-# and a 100 Gb/s fabric with RDMA
-NETWORKS = [(10, 25e-6), (100, 3e-6)]
-
-
 def ring_all_reduce(n: int, nbytes: float, bandwidth: float, alpha: float) -> float:
     """Seconds for a ring all-reduce of ``nbytes`` over ``n`` machines.
 
@@ -187,45 +194,59 @@ def ms(seconds: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
-    parser.add_argument("--steps", type=int, default=40, help="timed steps per mode (default 40)")
+    parser.add_argument("--rounds", type=int, default=3, help="launches (default 3)")
+    parser.add_argument("--blocks", type=int, default=6, help="blocks per phase (default 6)")
+    parser.add_argument("--block-steps", type=int, default=8, help="steps per block (default 8)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.steps)
+        worker(args.blocks, args.block_steps)
         return
     threads = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     print(f"{os.cpu_count()} cores, numpy {np.__version__}, threads {threads}")
-    runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    runs = []
     for r in range(args.rounds):
-        for n in (1, 2):
-            runs[n].append(launch(n, args.steps))
+        runs.append(launch(args.blocks, args.block_steps))
         print(f"round {r + 1}/{args.rounds} done", flush=True)
 
-    def med(n: int, model: str, key: str, rank: int = 0) -> float:
-        return statistics.median(run["models"][model]["ranks"][rank][key] for run in runs[n])
+    def med(case: str, key: str, rank: int) -> float:
+        return statistics.median(run[case]["ranks"][rank][key] for run in runs)
 
     print()
-    print("| model | batch per process | 1 process: samples/s | 2 processes: samples/s "
-          "| speed-up | step alone, 1 process (ms) | step alone, rank 0 / rank 1 (ms) "
-          "| ideal speed-up | all-reduce in the step (ms) | bare all-reduce (ms) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for model, batch in MODELS.items():
-        one = statistics.median(run["models"][model]["samples_per_s"] for run in runs[1])
-        two = statistics.median(run["models"][model]["samples_per_s"] for run in runs[2])
-        c1 = med(1, model, "compute")
-        c_r = [med(2, model, "compute", r) for r in (0, 1)]
-        step_r = [med(2, model, "step", r) for r in (0, 1)]
-        in_step = max(step_r) - max(c_r)
-        bare = med(2, model, "bare_all_reduce")
-        kb = runs[2][0]["models"][model]["grad_bytes"] / 1e3
+    print(
+        "| model | batch per process | step alone, rank 0 / rank 1 (ms) "
+        "| both busy, no all-reduce, rank 0 / rank 1 (ms) | synced step (ms) "
+        "| 1 process: samples/s | 2 processes: samples/s | speed-up | ideal | all-reduce "
+        "in the step (ms) | bare all-reduce (ms) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    rounds = []
+    for case, _, batch in CASES:
+        pairs = []
+        for run in runs:
+            ranks = run[case]["ranks"]
+            alone0 = ranks[0]["alone0"]
+            pairs.append(
+                f"{2 * alone0 / max(x['synced'] for x in ranks):.2f}x"
+                f"/{2 * alone0 / max(x['together'] for x in ranks):.2f}x"
+            )
+        rounds.append(f"{case}: " + " ".join(pairs))
+        alone = [med(case, f"alone{r}", r) for r in (0, 1)]
+        together = [med(case, "together", r) for r in (0, 1)]
+        synced = max(med(case, "synced", r) for r in (0, 1))
+        kb = runs[0][case]["grad_bytes"] / 1e3
         print(
-            f"| {model} ({kb:.0f} kB of gradients) | {batch} | {one:,.0f} | {two:,.0f} "
-            f"| {two / one:.2f}x | {ms(c1)} | {ms(c_r[0])} / {ms(c_r[1])} "
-            f"| {2 * c1 / max(c_r):.2f}x | {ms(in_step)} | {ms(bare)} |"
+            f"| {case} ({kb:.0f} kB of gradients) | {batch} | {ms(alone[0])} / {ms(alone[1])} "
+            f"| {ms(together[0])} / {ms(together[1])} | {ms(synced)} "
+            f"| {batch / alone[0]:,.0f} | {2 * batch / synced:,.0f} "
+            f"| {2 * alone[0] / synced:.2f}x | {2 * alone[0] / max(together):.2f}x "
+            f"| {ms(synced - max(together))} | {ms(med(case, 'bare_all_reduce', 0))} |"
         )
+    print("speed-up / ideal in each round:")
+    for line in rounds:
+        print("  " + line)
     sweep = [
-        (b, statistics.median(dict(run["sweep"])[b] for run in runs[2])) for b in SWEEP_BYTES
+        (b, statistics.median(dict(run["sweep"])[b] for run in runs)) for b in SWEEP_BYTES
     ]
     a, bw = fit_latency_bandwidth(sweep)
     print()
@@ -233,25 +254,28 @@ def main() -> None:
     for b, t in sweep:
         print(f"  {b:>10,} B  {1e6 * t:9.1f} us   model a + bytes/B: {1e6 * (a + b / bw):9.1f} us")
     print(f"fit: a = {1e6 * a:.1f} us, B = {bw / 1e9:.2f} GB/s")
-    for model in MODELS:
-        grad_bytes = runs[2][0]["models"][model]["grad_bytes"]
-        predicted = a + grad_bytes / bw
-        measured = med(2, model, "bare_all_reduce")
-        print(f"{model}: {grad_bytes:,} B predicted {ms(predicted)} ms, measured {ms(measured)} ms")
+    for case, _, _ in CASES:
+        grad_bytes = runs[0][case]["grad_bytes"]
+        print(
+            f"{case}: {grad_bytes:,} B, the fit predicts {ms(a + grad_bytes / bw)} ms, "
+            f"measured {ms(med(case, 'bare_all_reduce', 0))} ms"
+        )
     print()
-    print("on paper: no overlap, each machine as fast as one process here")
-    print("| model | machines | network | ring all-reduce (ms) | step (ms) | samples/s "
-          "| efficiency | with log2(N) latency steps: all-reduce (ms), efficiency |")
+    print("on paper: no overlap, every machine as fast as rank 0 alone here")
+    print(
+        "| model | machines | network | ring all-reduce (ms) | step (ms) | samples/s "
+        "| efficiency | with log2(N) latency steps: all-reduce (ms), efficiency |"
+    )
     print("|---|---|---|---|---|---|---|---|")
-    for model, batch in MODELS.items():
-        grad_bytes = runs[2][0]["models"][model]["grad_bytes"]
-        c1 = med(1, model, "compute")
+    for case, _, batch in CASES:
+        grad_bytes = runs[0][case]["grad_bytes"]
+        c1 = med(case, "alone0", 0)
         for n in (8, 64):
             for gbit, alpha in NETWORKS:
                 t = ring_all_reduce(n, grad_bytes, gbit * 1e9 / 8, alpha)
                 t_log = t - 2 * (n - 1) * alpha + 2 * np.log2(n) * alpha
                 print(
-                    f"| {model} | {n} | {gbit} Gb/s | {ms(t)} | {ms(c1 + t)} "
+                    f"| {case} | {n} | {gbit} Gb/s | {ms(t)} | {ms(c1 + t)} "
                     f"| {n * batch / (c1 + t):,.0f} | {100 * c1 / (c1 + t):.0f} % "
                     f"| {ms(t_log)}, {100 * c1 / (c1 + t_log):.0f} % |"
                 )
