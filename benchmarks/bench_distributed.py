@@ -96,7 +96,7 @@ def all_reduce_seconds(nbytes: int, reps: int) -> float:
     return statistics.median(times)
 
 
-def measure(name: str, batch: int, blocks: int, block_steps: int) -> dict[str, Any]:
+def measure(name: str, batch: int, blocks: int, block_seconds: float) -> dict[str, Any]:
     rank = dist.get_rank()
     net, shape = build(name)
     model = DistributedDataParallel(net)
@@ -115,17 +115,20 @@ def measure(name: str, batch: int, blocks: int, block_steps: int) -> dict[str, A
     with model.no_sync():
         for _ in range(3):
             step()
-    for _ in range(3):
-        step()
+    estimate = statistics.median(step() for _ in range(5))
+    # a block lasts about block_seconds (the same count of steps on both ranks), and starts
+    # with 2 steps that are not counted, so a core that was idle is back at speed
+    w = dist.group.world("bench")
+    n = w.comm.allreduce(max(5, min(200, round(block_seconds / estimate))), op=w.mpi.MAX)
     times: dict[str, list[float]] = {p: [] for p in PHASES}
     for _ in range(blocks):
         for phase in PHASES:
             idle_barrier()
             if phase == "synced":
-                times[phase] += [step() for _ in range(block_steps)]
+                times[phase] += [step() for _ in range(n + 2)][2:]
             elif phase == "together" or phase == f"alone{rank}":
                 with model.no_sync():
-                    times[phase] += [step() for _ in range(block_steps)]
+                    times[phase] += [step() for _ in range(n + 2)][2:]
     grad_bytes = sum(p.data.nbytes for p in net.parameters())
     mine = {p: statistics.median(t) for p, t in times.items() if t}
     mine["bare_all_reduce"] = all_reduce_seconds(grad_bytes, 30)
@@ -133,12 +136,12 @@ def measure(name: str, batch: int, blocks: int, block_steps: int) -> dict[str, A
     return {"batch": batch, "grad_bytes": grad_bytes, "ranks": everyone}
 
 
-def worker(blocks: int, block_steps: int) -> None:
+def worker(blocks: int, block_seconds: float) -> None:
     dist.init_process_group()
     if dist.get_world_size() != 2:
         sys.exit("the worker compares 1 and 2 busy processes: run it with mpiexec -n 2")
     report: dict[str, Any] = {
-        label: measure(name, batch, blocks, block_steps) for label, name, batch in CASES
+        label: measure(name, batch, blocks, block_seconds) for label, name, batch in CASES
     }
     report["sweep"] = [(b, all_reduce_seconds(b, 20)) for b in SWEEP_BYTES]
     if dist.get_rank() == 0:
@@ -154,9 +157,9 @@ def mpiexec() -> str:
     return found
 
 
-def launch(blocks: int, block_steps: int) -> dict[str, Any]:
+def launch(blocks: int, block_seconds: float) -> dict[str, Any]:
     cmd = [mpiexec(), "-n", "2", sys.executable, __file__, "--worker"]
-    cmd += ["--blocks", str(blocks), "--block-steps", str(block_steps)]
+    cmd += ["--blocks", str(blocks), "--block-seconds", str(block_seconds)]
     done = subprocess.run(
         cmd, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
     )
@@ -196,17 +199,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="launches (default 3)")
     parser.add_argument("--blocks", type=int, default=6, help="blocks per phase (default 6)")
-    parser.add_argument("--block-steps", type=int, default=8, help="steps per block (default 8)")
+    parser.add_argument(
+        "--block-seconds", type=float, default=0.1, help="length of a block (default 0.1 s)"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.blocks, args.block_steps)
+        worker(args.blocks, args.block_seconds)
         return
     threads = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     print(f"{os.cpu_count()} cores, numpy {np.__version__}, threads {threads}")
     runs = []
     for r in range(args.rounds):
-        runs.append(launch(args.blocks, args.block_steps))
+        runs.append(launch(args.blocks, args.block_seconds))
         print(f"round {r + 1}/{args.rounds} done", flush=True)
 
     def med(case: str, key: str, rank: int) -> float:

@@ -69,17 +69,17 @@ class _Bucket:
                 buf[n + i] = 1
 
     def unpack(self, size: int) -> None:
+        """Each parameter's ``.grad`` becomes the sum over the ranks divided by their number."""
         buf, n = self.buffer, self.numel
-        buf /= size
         for i, p in enumerate(self.params):
             if buf[n + i] == 0:  # no rank had a gradient for it
                 continue
-            mean = buf[self.offsets[i] : self.offsets[i + 1]].reshape(p.data.shape)
+            total = buf[self.offsets[i] : self.offsets[i + 1]].reshape(p.data.shape)
             g = p.grad
             if g is not None and g.is_leaf and g.data.flags.writeable and g.shape == p.shape:
-                g.data[...] = mean
+                np.divide(total, size, out=g.data)
             else:
-                p.grad = Tensor(mean.copy())
+                p.grad = Tensor(total / size)
 
 
 class DistributedDataParallel(Module):
