@@ -11,8 +11,11 @@ them equal. The design follows PyTorch's DDP:
   backward finishes them) and each buffer is summed over the ranks in one
   MPI all-reduce, not one message per parameter;
 - **overlap**: a bucket's all-reduce starts (non-blocking) as soon as its
-  last gradient is accumulated, while the rest of the backward pass goes on;
-  the wrapper waits for all of them before ``backward()`` returns;
+  last gradient is accumulated (``register_post_accumulate_grad_hook``),
+  and the wrapper waits for all of them before ``backward()`` returns. The
+  engine now hands the leaves their gradients at the end of its sweep, so
+  the buckets overlap each other; an engine that hands each one over as
+  soon as it is complete lets them overlap the rest of the backward pass;
 - **one agreed order**: buckets start strictly in index order on every rank,
   so the collectives always match up;
 - **missing gradients count as zero**: a parameter the forward did not use
