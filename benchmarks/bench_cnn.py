@@ -30,7 +30,7 @@ import numpy as np
 import chainrule as cr
 from chainrule import optim
 from chainrule.nn import functional as F
-from chainrule.tensor import Op
+from chainrule.ops import REGISTRY
 from chainrule.train import TrainConfig, build_model, digits_split
 
 
@@ -101,11 +101,6 @@ def timed(runs: dict[str, Callable[[list], float]], epochs: list[list]) -> dict[
 @contextmanager
 def op_profile() -> Iterator[dict[str, list[float]]]:
     """Time every engine op's forward and each of its gradient rules, by op name."""
-    import importlib
-    import pkgutil
-
-    import chainrule.ops
-
     stats: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
 
     def timer(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -119,28 +114,26 @@ def op_profile() -> Iterator[dict[str, list[float]]]:
 
         return timed_fn
 
-    ops = {}
-    for info in pkgutil.iter_modules(chainrule.ops.__path__):
-        module = importlib.import_module(f"chainrule.ops.{info.name}")
-        for value in vars(module).values():
-            if isinstance(value, Op):
-                ops[id(value)] = value
     saved = []
-    for op in ops.values():
-        saved.append((op, op.forward, op.vjps))
+    for info in REGISTRY.values():
+        op = info.op
+        if op is None:
+            continue
+        # the sweep runs the rules it finds in rules_for, one table per pattern of
+        # inputs needing a gradient; gates and ops of many inputs use vjp_all
+        saved.append((op, op.forward, op.rules_for, op.vjps))
         op.forward = timer(f"{op.name} forward", op.forward)
+        op.rules_for = {
+            needs: tuple((i, timer(f"{op.name} backward[{i}]", r)) for i, r in pairs)
+            for needs, pairs in op.rules_for.items()
+        }
         if callable(op.vjps):
             op.vjps = timer(f"{op.name} backward", op.vjps)
-        else:
-            op.vjps = tuple(
-                None if r is None else timer(f"{op.name} backward[{i}]", r)
-                for i, r in enumerate(op.vjps)
-            )
     try:
         yield stats
     finally:
-        for op, forward, vjps in saved:
-            op.forward, op.vjps = forward, vjps
+        for op, forward, rules_for, vjps in saved:
+            op.forward, op.rules_for, op.vjps = forward, rules_for, vjps
 
 
 def main() -> None:

@@ -89,12 +89,13 @@ from .gradcheck import gradcheck, gradgradcheck
 from .scalar import Value
 
 if TYPE_CHECKING:
-    from . import data, nn, optim, viz
+    from . import data, distributed, nn, optim, viz
     from .explain import explain
     from .serialize import load, save
 
 # Loaded on first use, so that ``import chainrule`` stays quick: cr.nn, cr.data, ...
-_LAZY = {"data": "data", "nn": "nn", "optim": "optim", "viz": "viz", "explain": "explain",
+_LAZY = {"data": "data", "distributed": "distributed", "nn": "nn", "optim": "optim", "viz": "viz",
+         "explain": "explain",
          "save": "serialize", "load": "serialize"}
 
 
@@ -113,7 +114,8 @@ float64 = _xp.float64
 __version__ = "0.1.0"
 
 __all__ = [
-    "Value", "data", "explain", "func", "load", "nn", "ops", "optim", "save", "viz",
+    "Value", "data", "distributed", "explain", "func", "load", "nn", "ops", "optim", "save",
+    "viz",
     "Context", "Function", "grad", "gradcheck", "gradgradcheck", "hessian", "jacfwd",
     "jacrev", "jvp", "value_and_grad", "vjp",
     "ChainruleError", "GradcheckError", "GraphvizNotFoundError", "GraphError", "ShapeError",

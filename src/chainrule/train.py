@@ -12,6 +12,8 @@ images whatever its ``seed``. Two models:
 
 Training minimises cross-entropy with the chosen optimizer (Adam by default),
 the learning rate following a cosine schedule down to zero over the epochs.
+Started by ``mpiexec -n N``, each process trains on its share of every batch
+(see ``docs/distributed.md``) and only rank 0 prints, plots and saves.
 
 A finished run directory holds ``model.npz`` (the state dict, see
 :func:`chainrule.save`), ``config.json`` (everything needed to rebuild and
@@ -35,11 +37,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from chainrule import distributed as dist
 from chainrule import nn, optim
-from chainrule.data import DataLoader, TensorDataset, load_digits, train_test_split
+from chainrule.data import (
+    DataLoader,
+    DistributedSampler,
+    TensorDataset,
+    load_digits,
+    train_test_split,
+)
 from chainrule.engine import Tensor, no_grad
 from chainrule.engine.factories import manual_seed
 from chainrule.nn import functional as F
+from chainrule.nn.parallel import DistributedDataParallel
+from chainrule.plots import plot_confusion, plot_curves
 from chainrule.serialize import load, save
 
 MODELS = ("mlp", "cnn")
@@ -293,24 +304,46 @@ def train(
         return _train(config, progress, log)
 
 
+def local_batch_size(batch_size: int, world_size: int) -> int:
+    """Each process's share of a global batch (BatchNorm needs at least 2 samples)."""
+    if batch_size % world_size or batch_size < 2 * world_size:
+        raise ValueError(
+            f"batch_size {batch_size} does not split into equal shares of at least 2 over "
+            f"{world_size} processes; use a multiple of {world_size} of at least {2 * world_size}"
+        )
+    return batch_size // world_size
+
+
 def _train(config: TrainConfig, progress: bool, log: Log | None) -> TrainResult:
+    dist.init_process_group()  # a world of 1 unless started by mpiexec
+    rank, world = dist.get_rank(), dist.get_world_size()
     write: Log = log if log is not None else print
+    if rank != 0:
+        write, progress = (lambda line: None), False
     start = time.perf_counter()
     X_tr, X_te, y_tr, y_te = digits_split(config)
     manual_seed(config.seed)
-    model = build_model(config.model, X_tr)
-    opt = make_optimizer(config.optimizer, model.parameters(), config.lr)
+    net = build_model(config.model, X_tr)
+    model = DistributedDataParallel(net) if world > 1 else net
+    opt = make_optimizer(config.optimizer, net.parameters(), config.lr)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+    train_set = TensorDataset(X_tr, y_tr)
+    batch = local_batch_size(config.batch_size, world)
+    sampler = DistributedSampler(train_set, seed=config.seed) if world > 1 else None
+    n = len(sampler) if sampler is not None else len(train_set)
     loader = DataLoader(
-        TensorDataset(X_tr, y_tr),
-        batch_size=config.batch_size,
-        shuffle=True,
-        seed=config.seed,
-        drop_last=len(y_tr) % config.batch_size == 1,  # BatchNorm needs 2 samples
+        train_set,
+        batch_size=batch,
+        shuffle=sampler is None,
+        seed=config.seed if sampler is None else None,
+        drop_last=n % batch == 1,  # BatchNorm needs 2 samples
+        sampler=sampler,
     )
-    result = TrainResult(config, model)
+    result = TrainResult(config, net)
     for epoch in range(1, config.epochs + 1):
         t0 = time.perf_counter()
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         lr = opt.param_groups[0]["lr"]
         model.train()
         bar = _progress(loader, f"epoch {epoch}/{config.epochs}", progress)
@@ -330,11 +363,15 @@ def _train(config: TrainConfig, progress: bool, log: Log | None) -> TrainResult:
         if bar is not loader:
             bar.close()
         sched.step()
-        test_loss, test_acc, _ = evaluate(model, X_te, y_te)
+        totals = np.array([loss_sum, correct, seen], dtype=np.float64)
+        dist.all_reduce(totals)  # every rank's share: the whole epoch
+        for buffer in net.buffers():  # every rank evaluates and keeps rank 0's statistics
+            dist.broadcast(buffer)
+        test_loss, test_acc, _ = evaluate(net, X_te, y_te)
         stats = EpochStats(
             epoch,
-            loss_sum / seen,
-            correct / seen,
+            totals[0] / totals[2],
+            totals[1] / totals[2],
             test_loss,
             test_acc,
             lr,
@@ -346,7 +383,7 @@ def _train(config: TrainConfig, progress: bool, log: Log | None) -> TrainResult:
             f"acc {100 * stats.train_acc:5.1f}%  test loss {stats.test_loss:.4f} "
             f"acc {100 * stats.test_acc:5.1f}%  ({stats.seconds:.1f}s)"
         )
-    _, _, pred = evaluate(model, X_te, y_te)
+    _, _, pred = evaluate(net, X_te, y_te)
     result.confusion = confusion_matrix(y_te, pred)
     result.seconds = time.perf_counter() - start
     return result
@@ -411,72 +448,25 @@ def load_run(path: str | Path) -> tuple[nn.Module, TrainConfig]:
     return model, config
 
 
-# ------------------------------------------------------------------ pictures
-def _figure() -> Any:
-    """A matplotlib Figure (no pyplot, so no GUI backend), or None without matplotlib."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        return None
-    return Figure
-
-
-def plot_curves(history: list[EpochStats], path: str | Path) -> bool:
-    """Loss and accuracy per epoch as a PNG; False when matplotlib is missing."""
-    Figure = _figure()
-    if Figure is None:
-        return False
-    epochs = [h.epoch for h in history]
-    fig = Figure(figsize=(9, 3.6), layout="constrained")
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    ax_loss.plot(epochs, [h.train_loss for h in history], label="train")
-    ax_loss.plot(epochs, [h.test_loss for h in history], label="test")
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="Loss", yscale="log")
-    ax_acc.plot(epochs, [100 * h.train_acc for h in history], label="train")
-    ax_acc.plot(epochs, [100 * h.test_acc for h in history], label="test")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
-    from matplotlib.ticker import MaxNLocator
-
-    for ax in (ax_loss, ax_acc):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.savefig(path, dpi=110)
-    return True
-
-
-def plot_confusion(cm: NDArray[np.integer], path: str | Path, title: str = "") -> bool:
-    """The confusion matrix as an annotated PNG; False when matplotlib is missing."""
-    Figure = _figure()
-    if Figure is None:
-        return False
-    n = len(cm)
-    fig = Figure(figsize=(5.2, 4.6), layout="constrained")
-    ax = fig.subplots()
-    image = ax.imshow(cm, cmap="Blues")
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    ticks = list(range(n))
-    ax.set(xticks=ticks, yticks=ticks, xlabel="predicted", ylabel="true", title=title)
-    high = cm.max() / 2 if cm.size else 0
-    for i in range(n):
-        for j in range(n):
-            if cm[i, j]:
-                color = "white" if cm[i, j] > high else "black"
-                ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", color=color)
-    fig.savefig(path, dpi=110)
-    return True
-
-
 def main_train(config: TrainConfig, out_dir: str | Path, progress: bool = True) -> TrainResult:
-    """What ``chainrule train`` does: train, report, and write every file of the run."""
+    """What ``chainrule train`` does: train, report, and write every file of the run.
+
+    Under ``mpiexec`` every process trains and only rank 0 reports and writes.
+    """
+    dist.init_process_group()
+    rank, world = dist.get_rank(), dist.get_world_size()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)  # fail before training, not after
-    epochs = f"{config.epochs} epoch" + ("s" if config.epochs != 1 else "")
-    print(
-        f"training {config.model} on 8x8 digits: {epochs}, batch {config.batch_size}, "
-        f"{config.optimizer} lr {config.lr:g}, seed {config.seed}"
-    )
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)  # fail before training, not after
+        epochs = f"{config.epochs} epoch" + ("s" if config.epochs != 1 else "")
+        split = f" ({world} processes)" if world > 1 else ""
+        print(
+            f"training {config.model} on 8x8 digits: {epochs}, batch {config.batch_size}{split}, "
+            f"{config.optimizer} lr {config.lr:g}, seed {config.seed}"
+        )
     result = train(config, progress=progress and sys.stderr.isatty())
+    if rank != 0:
+        return result
     written = save_run(result, out)
     title = f"{config.model}: test accuracy {100 * result.test_accuracy:.1f}%"
     if plot_curves(result.history, out / "curves.png"):

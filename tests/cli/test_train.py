@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from chainrule import plots
 from chainrule import train as tr
 from chainrule.cli import main
 
@@ -117,7 +118,7 @@ def test_training_is_reproducible_and_reloads_bit_for_bit(tmp_path: Path) -> Non
 def test_without_matplotlib_and_tqdm(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(tr, "_figure", lambda: None)
+    monkeypatch.setattr(plots, "_figure", lambda: None)
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # import fails
     config = tr.TrainConfig.for_model("mlp", epochs=1)
     tr.main_train(config, tmp_path, progress=True)

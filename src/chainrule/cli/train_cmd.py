@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from chainrule.cli._common import fail, one_line_errors, positive_float, positive_int
@@ -57,8 +58,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainrule.train import TrainConfig, main_train
+    from chainrule import distributed as dist
+    from chainrule.distributed.group import abort
+    from chainrule.train import TrainConfig, local_batch_size, main_train
 
+    dist.init_process_group()  # under mpiexec: one process of many, rank 0 reports
     try:
         config = TrainConfig.for_model(
             args.model,
@@ -68,11 +72,16 @@ def run(args: argparse.Namespace) -> int:
             optimizer=args.optimizer,
             seed=args.seed,
         )
-    except ValueError as exc:
+        local_batch_size(config.batch_size, dist.get_world_size())
+    except ValueError as exc:  # every rank finds the same problem: one reports it
+        if dist.get_rank() != 0:
+            raise SystemExit(2) from None
         fail(f"chainrule train: error: {exc}")
     out = args.out or f"runs/digits-{config.model}"
     try:
         main_train(config, out, progress=not args.no_progress)
-    except OSError as exc:
-        fail(f"chainrule train: error: cannot write to {out!r}: {exc.strerror or exc}")
+    except OSError as exc:  # only rank 0 writes: its peers must not wait for it
+        line = f"chainrule train: error: cannot write to {out!r}: {exc.strerror or exc}"
+        print(line, file=sys.stderr)
+        abort(2)
     return 0

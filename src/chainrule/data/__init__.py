@@ -9,14 +9,17 @@
 """
 
 from chainrule.data.digits import Digits, load_digits
-from chainrule.data.loader import DataLoader, Dataset, TensorDataset, train_test_split
+from chainrule.data.loader import DataLoader, Dataset, Sampler, TensorDataset, train_test_split
 from chainrule.data.names import load_names, load_surnames
+from chainrule.data.sampler import DistributedSampler
 from chainrule.data.synthetic import make_moons, make_spirals
 
 __all__ = [
     "DataLoader",
     "Dataset",
     "Digits",
+    "DistributedSampler",
+    "Sampler",
     "TensorDataset",
     "load_digits",
     "load_names",

@@ -26,6 +26,14 @@ class Dataset(Protocol):
     def __getitem__(self, index: int) -> Any: ...
 
 
+class Sampler(Protocol):
+    """What ``DataLoader(sampler=...)`` needs: a length and the indices to take, in order."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[int]: ...
+
+
 def _as_array(value: Any) -> NDArray[Any]:
     """The ndarray behind a Tensor, or ``np.asarray`` of anything else."""
     data = getattr(value, "data", None)
@@ -98,6 +106,10 @@ class DataLoader:
         ``cr.manual_seed`` makes it reproducible (as ``torch.manual_seed``
         does for PyTorch's loader).
     drop_last : skip the final batch when it is smaller than ``batch_size``.
+    sampler : the indices to take, in order, instead of ``shuffle``: anything
+        with ``len()`` that iterates over integers, e.g. a
+        :class:`~chainrule.data.DistributedSampler` giving this process its
+        share of the data.
 
     Each batch is a tuple with one Tensor per field (or a single Tensor when
     samples are single arrays), stacked along a new first axis; labels keep
@@ -118,11 +130,23 @@ class DataLoader:
         shuffle: bool = False,
         seed: int | None = None,
         drop_last: bool = False,
+        sampler: Sampler | None = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
+        if sampler is not None and (shuffle or seed is not None):
+            raise ValueError(
+                "DataLoader: with sampler= the sampler decides the order, so shuffle= and "
+                "seed= do not apply; shuffle and seed the sampler instead"
+            )
+        if sampler is not None and not hasattr(sampler, "__len__"):
+            raise TypeError(
+                f"DataLoader: sampler must have a len() and yield indices, "
+                f"got {type(sampler).__name__}"
+            )
+        self.sampler = sampler
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -131,7 +155,7 @@ class DataLoader:
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         if self.drop_last:
             return n // self.batch_size
         return -(-n // self.batch_size)
@@ -148,7 +172,13 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
-        if self.shuffle:
+        if self.sampler is not None:
+            order = np.fromiter(self.sampler, dtype=np.int64)
+            if order.size and not (0 <= order.min() and order.max() < n):
+                bad = order.min() if order.min() < 0 else order.max()
+                raise IndexError(f"DataLoader: the sampler gave index {bad} for {n} samples")
+            n = len(order)
+        elif self.shuffle:
             rng = self._rng if self._rng is not None else _global_generator()
             order = rng.permutation(n)
         else:
@@ -162,9 +192,10 @@ class DataLoader:
                 yield _to_tensor(batch)
 
     def __repr__(self) -> str:
+        sampler = f", sampler={self.sampler!r}" if self.sampler is not None else ""
         return (
             f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
-            f"shuffle={self.shuffle}, seed={self.seed}, drop_last={self.drop_last})"
+            f"shuffle={self.shuffle}, seed={self.seed}, drop_last={self.drop_last}{sampler})"
         )
 
 

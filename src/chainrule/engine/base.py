@@ -244,11 +244,12 @@ class TensorBase:
 
     def register_post_accumulate_grad_hook(self, fn: Callable[[Any], Any]) -> HookHandle:
         """Call ``fn(tensor)`` on a leaf right after ``backward()`` added into its ``.grad``."""
-        if not (self.requires_grad and self.is_leaf):
-            raise GraphError(
-                "register_post_accumulate_grad_hook: only a leaf that requires grad "
-                "accumulates a .grad"
-            )
+        if not self.requires_grad:
+            raise GraphError("register_post_accumulate_grad_hook: this tensor does not require "
+                             "grad, so backward() never gives it a .grad")
+        if not self.is_leaf:
+            raise GraphError("register_post_accumulate_grad_hook: only a leaf accumulates a "
+                             ".grad; for an intermediate tensor's gradient use register_hook")
         return HookHandle(self._extras().setdefault("post_accumulate", []), fn)
 
     def retain_grad(self) -> None:

@@ -10,7 +10,7 @@ follow PyTorch's ``torch.nn``, so weights copy across in either direction.
 >>> loss.backward()
 """
 
-from chainrule.nn import functional, init
+from chainrule.nn import functional, init, parallel
 from chainrule.nn.layers import (
     GELU,
     BatchNorm1d,
@@ -56,4 +56,5 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "parallel",
 ]
