@@ -48,7 +48,7 @@ def cyclic_garbage(run: Callable[[], None]) -> list[object]:
 
 
 def _leaf() -> cr.Tensor:
-    return cr.tensor([[0.5, -1.0], [2.0, 0.25]], requires_grad=True)
+    return cr.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=cr.float64, requires_grad=True)
 
 
 # ---------------------------------------------------------------- freed by refcounting

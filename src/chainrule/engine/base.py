@@ -24,7 +24,7 @@ from ..errors import GraphError
 # inputs always exist before it, so "newest first" is a reverse topological order.
 next_seq = itertools.count(0, -1).__next__
 
-_DEFAULT_DTYPE = [xp.dtype(xp.float64)]  # cr.set_default_dtype changes it
+_DEFAULT_DTYPE = [xp.dtype(xp.float32)]  # cr.set_default_dtype changes it
 
 
 def get_default_dtype() -> Any:

@@ -1,7 +1,8 @@
 """Layers with PyTorch's names, parameter shapes and default initialisations.
 
-Every layer with parameters takes ``dtype=`` (float32 by default, as in
-PyTorch; use float64 for gradient checks) and draws its initial weights from
+Every layer with parameters takes ``dtype=`` (the default floating dtype,
+float32 as in PyTorch, unless ``cr.set_default_dtype`` changed it; use
+float64 for gradient checks) and draws its initial weights from
 chainrule's generator, so ``cr.manual_seed(s)`` before building a model makes
 it reproducible.
 """
@@ -15,7 +16,7 @@ from typing import Any, overload
 
 from numpy.typing import DTypeLike
 
-from chainrule.engine import Tensor
+from chainrule.engine import Tensor, get_default_dtype
 from chainrule.nn import functional as F
 from chainrule.nn import init
 from chainrule.nn.module import Module, Parameter
@@ -23,8 +24,8 @@ from chainrule.nn.module import Module, Parameter
 from ..backend import xp as np  # the array library, through the one seam
 
 
-def _param(shape: tuple[int, ...], dtype: DTypeLike) -> Parameter:
-    dt = np.dtype(dtype)
+def _param(shape: tuple[int, ...], dtype: DTypeLike | None) -> Parameter:
+    dt = get_default_dtype() if dtype is None else np.dtype(dtype)
     if not np.issubdtype(dt, np.floating):
         raise TypeError(f"layer parameters need a floating dtype, got {dt}")
     return Parameter(np.zeros(shape, dtype=dt))
@@ -97,7 +98,7 @@ class Linear(Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, dtype: DTypeLike = np.float32
+        self, in_features: int, out_features: int, bias: bool = True, dtype: DTypeLike | None = None
     ) -> None:
         super().__init__()
         _check_positive("Linear", in_features=in_features, out_features=out_features)
@@ -138,7 +139,7 @@ class Conv2d(Module):
         stride: int | Sequence[int] = 1,
         padding: int | Sequence[int] = 0,
         bias: bool = True,
-        dtype: DTypeLike = np.float32,
+        dtype: DTypeLike | None = None,
     ) -> None:
         super().__init__()
         _check_positive("Conv2d", in_channels=in_channels, out_channels=out_channels)
@@ -181,7 +182,7 @@ class Embedding(Module):
     initialised N(0, 1) as in PyTorch."""
 
     def __init__(
-        self, num_embeddings: int, embedding_dim: int, dtype: DTypeLike = np.float32
+        self, num_embeddings: int, embedding_dim: int, dtype: DTypeLike | None = None
     ) -> None:
         super().__init__()
         _check_positive("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
@@ -210,7 +211,7 @@ class LayerNorm(Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
-        dtype: DTypeLike = np.float32,
+        dtype: DTypeLike | None = None,
     ) -> None:
         super().__init__()
         shape = (
@@ -248,7 +249,7 @@ class BatchNorm1d(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
-        dtype: DTypeLike = np.float32,
+        dtype: DTypeLike | None = None,
     ) -> None:
         super().__init__()
         _check_positive("BatchNorm1d", num_features=num_features)
