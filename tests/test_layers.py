@@ -35,8 +35,9 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
 INNER: dict[str, dict[str, int]] = {
     "ops": {"_util": 0, "op": 0, "elementwise": 1, "reduce": 1, "shape": 1, "linalg": 1,
             "conv": 1, "traced": 2, "__init__": 3},
-    "engine": {"mode": 0, "base": 0, "forward": 1, "sweep": 1, "record": 2, "tensor": 3,
-               "functions": 4, "function": 4, "factories": 4, "__init__": 5},
+    "engine": {"mode": 0, "base": 0, "forward": 1, "sweep": 1, "numpy_bridge": 1, "record": 2,
+               "in_place": 3, "tensor": 4, "functions": 5, "function": 5, "factories": 5,
+               "__init__": 6},
 }
 
 

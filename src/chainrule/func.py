@@ -71,7 +71,7 @@ def _as_input(x: Any, where: str, i: int) -> Tensor:
         if x.requires_grad or x._extra:
             with enable_grad():
                 t = apply(identity, x)
-            t.requires_grad = True
+            t._requires_grad = True
         else:
             t = _leaf(x.data, requires_grad=True)
         t._extras()["transform_input"] = True
@@ -276,7 +276,7 @@ def _with_tangents(args: Sequence[Any], nums: Sequence[int], tangents: Sequence[
     call = list(args)
     for i, t in zip(nums, tangents, strict=False):
         x = _as_input(args[i], where, i)
-        x.requires_grad = isinstance(args[i], Tensor) and args[i].requires_grad
+        x._requires_grad = isinstance(args[i], Tensor) and args[i].requires_grad
         td = t if isinstance(t, Tensor) else _leaf(xp.asarray(t, dtype=x.dtype))
         if td.dtype != x.dtype:
             td = td.astype(x.dtype)

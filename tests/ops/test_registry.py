@@ -26,7 +26,10 @@ COMPOSITES = {name for name, info in REGISTRY.items() if info.op is None}
 NOT_OPERATIONS = {
     "backward", "detach", "argmax", "argmin", "__pos__", "__setitem__", "__iter__",
     "__invert__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "__and__",
-    "__or__", "__hash__",
+    "__or__", "__hash__", "__array_ufunc__",
+    # spellings of the astype op (registered) and the in-place versions of registered ops
+    "to", "float", "double", "cpu", "__iadd__", "__isub__", "__imul__", "__itruediv__",
+    "add_", "sub_", "mul_", "div_", "clamp_", "fill_", "zero_", "copy_",
 }
 
 

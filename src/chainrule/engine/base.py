@@ -52,14 +52,14 @@ class TensorBase:
     # has received so far while a backward pass runs; _extra rarely-used
     # things (label, hooks, tangents), None until one is set.
     __slots__ = (
-        "data", "grad", "requires_grad", "_node", "_edges", "_extra", "_seq", "_pending",
+        "data", "grad", "_requires_grad", "_node", "_edges", "_extra", "_seq", "_pending",
         "__weakref__",
     )
     __hash__ = object.__hash__  # identity: == is elementwise
 
     data: Any
     grad: Any
-    requires_grad: bool
+    _requires_grad: bool  # read by the hot paths; people use the property requires_grad
     _node: tuple | None
     _edges: Any
     _extra: dict | None
@@ -75,7 +75,7 @@ class TensorBase:
             )
         self.data = arr
         self.grad = None
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self._node = None
         self._edges = ()
         self._extra = None
@@ -123,6 +123,25 @@ class TensorBase:
     @property
     def device(self) -> str:
         return "cpu"
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor (ops on it are recorded)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._node is not None:
+            raise GraphError(
+                f"requires_grad: only a leaf tensor's flag can change; this one was made by "
+                f"{self._node[0].name}. For a copy cut from the graph use .detach()"
+            )
+        if value and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"requires_grad: only floating-point tensors can require grad, this one is "
+                f"{self.data.dtype}"
+            )
+        self._requires_grad = bool(value)
 
     @property
     def is_leaf(self) -> bool:
@@ -214,22 +233,13 @@ class TensorBase:
             extras.append(f"dtype={dt}")
         if self._node is not None:
             extras.append(f"grad_fn=<{self._node[0].name}>")
-        elif self.requires_grad:
+        elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ----------------------------------------------------------------- graph
     def requires_grad_(self, requires_grad: bool = True) -> TensorBase:
-        if not self.is_leaf:
-            raise GraphError(
-                "requires_grad_: only a leaf tensor's flag can change; "
-                "use .detach().requires_grad_() for a new leaf"
-            )
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(
-                f"requires_grad_: only floating-point tensors can require grad, "
-                f"this one is {self.data.dtype}"
-            )
+        """Set ``requires_grad`` on a leaf, in place; returns the tensor."""
         self.requires_grad = requires_grad
         return self
 

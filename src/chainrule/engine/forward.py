@@ -75,7 +75,7 @@ def _alias(t: TensorBase) -> TensorBase:
     a = _new(type(t))
     a.data = t.data
     a.grad = None
-    a.requires_grad = t.requires_grad
+    a._requires_grad = t._requires_grad
     a._node = t._node
     a._edges = t._edges
     a._seq = next_seq()
@@ -90,7 +90,7 @@ def _wrap_like(t: TensorBase, data: Any) -> TensorBase:
     c = _new(type(t))
     c.data = data
     c.grad = None
-    c.requires_grad = False
+    c._requires_grad = False
     c._node = None
     c._edges = ()
     c._extra = None

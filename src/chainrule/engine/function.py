@@ -169,7 +169,7 @@ class Function:
                     "engine use Value's own operations"
                 )
         ctx = Context()
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         with no_grad():
             raw = cls.forward(ctx, *args)
         if isinstance(raw, (tuple, list)):

@@ -60,7 +60,7 @@ def apply(op: Op, *args: Any, **params: Any) -> Any:
     for a in args:  # anything but a tensor is a constant
         if isinstance(a, TensorBase):
             arrays.append(a.data)
-            needs.append(a.requires_grad)
+            needs.append(a._requires_grad)
         else:
             arrays.append(a)
             needs.append(False)
@@ -77,11 +77,11 @@ def apply(op: Op, *args: Any, **params: Any) -> Any:
     t._seq = next_seq()
     t._pending = None
     if True in needs and (not _COUNTS[0] or _local.recording):
-        t.requires_grad = True
+        t._requires_grad = True
         t._node = (op, args, tuple(arrays), tuple(needs), params or NO_PARAMS)
         t._edges = tuple(itertools.compress(args, needs))
     else:
-        t.requires_grad = False
+        t._requires_grad = False
         t._node = None
         t._edges = ()
     if _COUNTS[1]:
@@ -109,12 +109,12 @@ def unary_method(op: Op) -> Callable[[Any], Any]:
         t._extra = None
         t._seq = next_seq()
         t._pending = None
-        if x.requires_grad and (not _COUNTS[0] or _local.recording):
-            t.requires_grad = True
+        if x._requires_grad and (not _COUNTS[0] or _local.recording):
+            t._requires_grad = True
             t._edges = args = (x,)
             t._node = (op, args, (xd,), _ONE, NO_PARAMS)
         else:
-            t.requires_grad = False
+            t._requires_grad = False
             t._node = None
             t._edges = ()
         if _COUNTS[1]:
@@ -139,9 +139,9 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
         # of the tensor's dtype: NumPy would convert it again on every call (the
         # forward, and the backward's g * b), and the numbers come out the same.
         if isinstance(a, TensorBase):
-            ad, ra = a.data, a.requires_grad
+            ad, ra = a.data, a._requires_grad
             if isinstance(b, TensorBase):
-                bd, rb = b.data, b.requires_grad
+                bd, rb = b.data, b._requires_grad
             elif type(b) in _PY_NUMBERS and ad.dtype.kind in "fc":
                 bd, rb = xp.asarray(b, ad.dtype), False
             elif type(b) in _CONSTANT_TYPES or isinstance(b, _CONSTANTS):
@@ -149,7 +149,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
             else:
                 return NotImplemented
         elif isinstance(b, TensorBase):
-            bd, rb = b.data, b.requires_grad
+            bd, rb = b.data, b._requires_grad
             if type(a) in _PY_NUMBERS and bd.dtype.kind in "fc":
                 ad, ra = xp.asarray(a, bd.dtype), False
             elif type(a) in _CONSTANT_TYPES or isinstance(a, _CONSTANTS):
@@ -171,7 +171,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
         t._seq = next_seq()
         t._pending = None
         if (ra or rb) and (not _COUNTS[0] or _local.recording):
-            t.requires_grad = True
+            t._requires_grad = True
             args = (a, b)
             if not rb:
                 t._edges, needs = (a,), _FIRST
@@ -181,7 +181,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
                 t._edges, needs = (b,), _SECOND
             t._node = (op, args, (ad, bd), needs, NO_PARAMS)
         else:
-            t.requires_grad = False
+            t._requires_grad = False
             t._node = None
             t._edges = ()
         if _COUNTS[1]:
@@ -226,7 +226,7 @@ def leaf(data: Any, requires_grad: bool = False) -> Any:
     t = _new(TENSOR)
     t.data = data
     t.grad = None
-    t.requires_grad = requires_grad
+    t._requires_grad = requires_grad
     t._node = None
     t._edges = ()
     t._extra = None

@@ -31,6 +31,7 @@ extra leading axes pushes many cotangents through at once (``jacrev``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -43,6 +44,7 @@ from . import mode
 from .base import TensorBase
 
 NO_PARAMS: dict[str, Any] = {}  # the params of an op recorded without any (shared)
+_LEAVES = threading.Lock()  # held while a backward pass adds into leaves' .grad
 # The number taken by the latest in-place change to any tensor: a node made
 # before it (a higher number) may have had something it saved changed since.
 INPLACE = [1]
@@ -237,8 +239,18 @@ def _seq_of(t: Any) -> int:
 
 
 def _check_saved(node: Any) -> None:
-    """Refuse a node whose op saved something that was changed in place since."""
+    """Refuse a node whose op saved something that was changed in place since, or
+    one of whose inputs took on a newer history (an in-place op recorded after
+    this node used it: its gradient would flow to the wrong version)."""
     op, parents, _, _, _ = node._node
+    for i, p in enumerate(parents):
+        if isinstance(p, TensorBase) and p._seq < node._seq:
+            name = f" ({p.label})" if p.label else ""
+            raise GraphError(
+                f"backward: input {i}{name} of {op.name} was changed in place after "
+                f"{op.name} used it; change a copy instead (t = t.clone()) or use an "
+                "out-of-place op (t = t + u)"
+            )
     saves = op.saves if op.saves is not None else (*range(len(parents)), "out")
     for s in saves:
         t = node if s == "out" else parents[s]
@@ -303,6 +315,12 @@ def _accumulate_leaves(
     """Add each leaf's gradient into its ``.grad`` (once every rule has run), copying
     any array another tensor may share (a seed given by the user, a view)."""
     claimed = {id(seed)}
+    with _LEAVES:  # another thread's backward() may be adding into the same leaves
+        _accumulate_into(sink, create_graph, wrap, claimed)
+
+
+def _accumulate_into(sink: dict[Any, Any], create_graph: bool, wrap: Callable[[Any], Any],
+                     claimed: set[int]) -> None:
     for leaf, g in sink.items():
         extra = leaf._extra
         if extra and "hooks" in extra:

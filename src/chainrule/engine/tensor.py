@@ -9,6 +9,7 @@ hands the graph to the reverse sweep (``sweep.py``).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -16,7 +17,7 @@ from ..backend import xp
 from ..ops import elementwise, linalg, reduce, shape
 from ..ops._util import norm_axes, raw
 from ..ops.op import Op
-from . import mode, record, sweep
+from . import in_place, mode, numpy_bridge, record, sweep
 from .base import TensorBase
 from .record import apply, binary_function, binary_method, compare, leaf, unary_method
 
@@ -44,7 +45,6 @@ class Tensor(TensorBase):
     """
 
     __slots__ = ()
-    __array_ufunc__ = None  # NumPy hands mixed expressions to Tensor's reflected operators
     __hash__ = TensorBase.__hash__  # (defining __eq__ below would otherwise unset it)
 
     # ---------------------------------------------------------- elementwise (ops/elementwise.py)
@@ -79,6 +79,12 @@ class Tensor(TensorBase):
 
     def __pos__(self) -> Tensor:
         return self
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy meeting a Tensor: ``array + t`` is ``t.__radd__(array)``, recorded;
+        ``np.exp(t)`` is ``t.exp()``; writing into an array (``p.data -= lr * p.grad``)
+        computes on the arrays (see numpy_bridge.py)."""
+        return numpy_bridge.array_ufunc(ufunc, method, inputs, kwargs)
 
     def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
         """Clamp into ``[lo, hi]`` (either may be None); the gradient is 1 inside, 0 outside."""
@@ -248,11 +254,41 @@ class Tensor(TensorBase):
         """Constant padding, NumPy style: ``((before, after), ...)`` per axis, or one pair."""
         return apply(shape.pad, self, widths=shape.pad_widths(pad_width, self.shape), value=value)
 
+    clone = unary_method(shape.clone)
+
     def astype(self, dtype: Any) -> Tensor:
         """The same values in another dtype (gradients are cast back)."""
         if xp.dtype(dtype) == self.data.dtype:
             return self
         return apply(shape.astype, self, dtype=xp.dtype(dtype))
+
+    def to(self, target: Any) -> Tensor:
+        """PyTorch's ``to``: another dtype (``t.to(cr.float64)``), a device (``"cpu"``), or
+        the dtype of another tensor. Returns ``self`` when nothing changes."""
+        if isinstance(target, TensorBase):
+            return self.astype(target.dtype)
+        if isinstance(target, str):
+            if target != "cpu":
+                raise ValueError(f"to: unknown device {target!r}; this tensor is on the cpu")
+            return self
+        try:
+            dtype = xp.dtype(target)
+        except TypeError:
+            raise TypeError(f"to: expected a dtype, a device or a tensor, got {target!r}"
+                            ) from None
+        return self.astype(dtype)
+
+    def float(self) -> Tensor:
+        """As float32 (a recorded cast)."""
+        return self.astype(xp.float32)
+
+    def double(self) -> Tensor:
+        """As float64 (a recorded cast)."""
+        return self.astype(xp.float64)
+
+    def cpu(self) -> Tensor:
+        """This tensor (it lives on the cpu)."""
+        return self
 
     def __getitem__(self, index: Any) -> Tensor:
         """NumPy indexing: ints, slices (negative steps too), None, Ellipsis, integer and
@@ -265,17 +301,64 @@ class Tensor(TensorBase):
                              ) from None
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self.requires_grad and mode.recording():
+        if self._requires_grad and mode.recording():
             raise sweep.GraphError(
-                "setitem: in-place assignment into a tensor that requires grad would corrupt "
-                "its gradient; build a new tensor (cr.where, cr.concatenate) or assign under "
-                "cr.no_grad()"
+                "setitem: assigning into a tensor that requires grad, while recording, would "
+                "corrupt its gradient; build a new tensor (cr.where, cr.concatenate), or "
+                "assign under cr.no_grad()"
             )
-        self.data[shape.plain_index(index, Tensor)] = raw(value)
+        try:
+            self.data[shape.plain_index(index, Tensor)] = raw(value)
+        except (ValueError, TypeError) as exc:
+            raise in_place.error("setitem", self, value, exc) from None
+        in_place.stamp(self)
 
     def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
             yield self[i]
+
+    # ---------------------------------------------------------- in place (see in_place.py)
+    def __iadd__(self, other: Any) -> Tensor:
+        return in_place.run(self, elementwise.add, other, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return in_place.run(self, elementwise.sub, other, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return in_place.run(self, elementwise.mul, other, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return in_place.run(self, elementwise.div, other, "/=")
+
+    def add_(self, other: Any, *, alpha: builtins.float = 1) -> Tensor:
+        """self += alpha * other, in place."""
+        return in_place.run(self, elementwise.add, other if alpha == 1 else other * alpha, "add_")
+
+    def sub_(self, other: Any, *, alpha: builtins.float = 1) -> Tensor:
+        """self -= alpha * other, in place."""
+        return in_place.run(self, elementwise.sub, other if alpha == 1 else other * alpha, "sub_")
+
+    def mul_(self, other: Any) -> Tensor:
+        return in_place.run(self, elementwise.mul, other, "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        return in_place.run(self, elementwise.div, other, "div_")
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        """Clamp into [min, max], in place."""
+        return in_place.run(self, elementwise.clip, (min, max), "clamp_")
+
+    def fill_(self, value: Any) -> Tensor:
+        """Every element set to ``value``, in place."""
+        return in_place.run(self, None, value, "fill_")
+
+    def zero_(self) -> Tensor:
+        """Every element set to 0, in place."""
+        return in_place.run(self, None, 0, "zero_")
+
+    def copy_(self, src: Any) -> Tensor:
+        """``src``'s values (broadcast, cast to this dtype) copied in, in place."""
+        return in_place.run(self, None, src, "copy_")
 
     # ---------------------------------------------------------- graph
     def detach(self) -> Tensor:
@@ -292,14 +375,14 @@ class Tensor(TensorBase):
         and explained); ``create_graph`` records the backward pass so the
         gradients can be differentiated again.
         """
-        if not self.requires_grad:
+        if not self._requires_grad:
             raise sweep.GraphError(
                 "backward: this tensor does not require grad, so it has no graph; "
                 "create the inputs with requires_grad=True"
             )
         seed = sweep.seed_for(self, gradient, "backward")
         if create_graph:
-            if isinstance(gradient, Tensor) and gradient.requires_grad:
+            if isinstance(gradient, Tensor) and gradient._requires_grad:
                 seed = gradient  # keep the cotangent's own graph: d(vᵀJ)/dv = J
             else:
                 seed = leaf(seed)

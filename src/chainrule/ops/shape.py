@@ -24,6 +24,8 @@ Shape = tuple[int, ...]
 
 identity = Op("identity", lambda x: x, (lambda m, g, y, x: g,), lambda m, t, y, x: t[0],
               formula="y = x;  ∂L/∂x = g", saves=())
+clone = Op("clone", lambda x: x.copy(), (lambda m, g, y, x: g,), lambda m, t, y, x: t[0],
+           formula="y = a copy of x (its own array);  ∂L/∂x = g", saves=())
 
 reshape = Op(  # same elements, new shape: the gradient takes the old shape back
     "reshape",
@@ -210,6 +212,7 @@ register("astype", astype, methods="astype", family=_F)
 register("getitem", getitem, methods="__getitem__", family=_F)
 register("index_add", index_add, family=_F)
 register("identity", identity, family=_F)
+register("clone", clone, methods="clone", family=_F)
 register("concatenate", concatenate, function="concatenate", family=_F)
 register("pad", pad, function="pad", methods="pad", family=_F)
 register("squeeze", function="squeeze", methods="squeeze", family=_F,
