@@ -35,9 +35,10 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
 INNER: dict[str, dict[str, int]] = {
     "ops": {"_util": 0, "op": 0, "elementwise": 1, "reduce": 1, "shape": 1, "linalg": 1,
             "conv": 1, "traced": 2, "__init__": 3},
-    "engine": {"mode": 0, "base": 0, "forward": 1, "sweep": 1, "numpy_bridge": 1, "record": 2,
-               "in_place": 3, "tensor": 4, "functions": 5, "function": 5, "factories": 5,
-               "__init__": 6},
+    "engine": {"mode": 0, "base": 0, "anomaly": 1, "forward": 1, "sweep": 2, "numpy_bridge": 1,
+               "record": 3,
+               "in_place": 4, "tensor": 5, "functions": 6, "function": 6, "factories": 6,
+               "__init__": 7},
 }
 
 

@@ -18,6 +18,7 @@ from . import ops
 from .backend import xp as _xp
 from .engine import (
     Tensor,
+    detect_anomaly,
     enable_grad,
     get_default_dtype,
     is_grad_enabled,
@@ -83,7 +84,14 @@ from .engine.functions import (
     var,
     where,
 )
-from .errors import ChainruleError, GradcheckError, GraphError, GraphvizNotFoundError, ShapeError
+from .errors import (
+    AnomalyError,
+    ChainruleError,
+    GradcheckError,
+    GraphError,
+    GraphvizNotFoundError,
+    ShapeError,
+)
 from .func import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
 from .gradcheck import gradcheck, gradgradcheck
 from .scalar import Value
@@ -118,7 +126,8 @@ __all__ = [
     "viz",
     "Context", "Function", "grad", "gradcheck", "gradgradcheck", "hessian", "jacfwd",
     "jacrev", "jvp", "value_and_grad", "vjp",
-    "ChainruleError", "GradcheckError", "GraphvizNotFoundError", "GraphError", "ShapeError",
+    "AnomalyError", "ChainruleError", "GradcheckError", "GraphvizNotFoundError", "GraphError",
+    "ShapeError", "detect_anomaly",
     "Tensor", "get_default_dtype", "set_default_dtype",
     "abs", "arange", "argmax", "argmin", "broadcast_to", "clip", "concatenate", "cos",
     "enable_grad", "erf", "exp", "expand", "eye", "flatten", "float32", "float64", "fold2d",

@@ -16,6 +16,10 @@ class GraphError(ChainruleError, RuntimeError):
     """A graph used in a way it cannot be: freed buffers, a non-scalar root, ..."""
 
 
+class AnomalyError(ChainruleError, FloatingPointError):
+    """Under ``cr.detect_anomaly()``: the first NaN or infinity an op made, forward or backward."""
+
+
 class GradcheckError(ChainruleError, AssertionError):
     """An analytic derivative that disagrees with the numerical one."""
 

@@ -12,10 +12,10 @@
 """
 
 from .base import HookHandle, get_default_dtype, set_default_dtype
-from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .record import as_tensor, leaf
 from .tensor import MaxResult, Tensor
 
-__all__ = ["HookHandle", "MaxResult", "Tensor", "as_tensor", "enable_grad",
+__all__ = ["HookHandle", "MaxResult", "Tensor", "as_tensor", "detect_anomaly", "enable_grad",
            "get_default_dtype", "is_grad_enabled", "leaf", "no_grad", "set_default_dtype",
            "set_grad_enabled"]

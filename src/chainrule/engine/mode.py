@@ -27,6 +27,7 @@ class _Thread(threading.local):
     recording: bool = True  # record graphs? (per thread; the class value is the default)
     levels: list[int]  # forward-mode sweeps open in this thread, innermost last
     depth: int = 0  # transforms running in this thread (see chainrule.func)
+    anomaly: int = 0  # detect_anomaly() blocks open in this thread
 
     def __init__(self) -> None:
         self.levels = []
@@ -34,7 +35,8 @@ class _Thread(threading.local):
 
 local = _Thread()
 _lock = threading.Lock()
-# COUNTS[0]: threads with recording off; COUNTS[1]: forward-mode levels open in all threads
+# COUNTS[0]: threads with recording off; COUNTS[1]: forward-mode levels and
+# detect_anomaly() blocks open in all threads (while it is 0, no op takes the slow path)
 COUNTS = [0, 0]
 
 
@@ -122,3 +124,29 @@ def forward_level() -> Iterator[int]:
         mine.remove(level)
         with _lock:
             COUNTS[1] -= 1
+
+
+# ---------------------------------------------------------------- anomaly detection
+def watching() -> bool:
+    """Whether this thread is inside ``detect_anomaly()``."""
+    return bool(COUNTS[1]) and local.anomaly > 0
+
+
+class _Anomaly(contextlib.ContextDecorator):
+    def __enter__(self) -> None:
+        local.anomaly += 1
+        with _lock:
+            COUNTS[1] += 1
+
+    def __exit__(self, *exc: object) -> None:
+        local.anomaly -= 1
+        with _lock:
+            COUNTS[1] -= 1
+
+
+def detect_anomaly(fn: Callable[..., Any] | None = None) -> Any:
+    """Check every op's output and every gradient for NaN and infinity; the first one
+    raises ``cr.AnomalyError`` naming the op, its inputs and the line of your code that
+    made the op. A context manager (``with cr.detect_anomaly():``) and a decorator.
+    Slow: use it to find where a NaN came from."""
+    return _Anomaly() if fn is None else _Anomaly()(fn)

@@ -19,7 +19,7 @@ from ..backend import ndarray, xp
 from ..errors import ShapeError
 from ..ops._util import raw
 from ..ops.op import Op
-from . import mode, sweep
+from . import anomaly, mode, sweep
 from .base import TensorBase, next_seq
 from .forward import push_tangents
 
@@ -28,7 +28,7 @@ from .forward import push_tangents
 TENSOR: Any = TensorBase
 
 _new = object.__new__
-_COUNTS = mode.COUNTS  # [threads not recording, forward levels open]: the fast tests
+_COUNTS = mode.COUNTS  # [threads not recording, levels/anomaly checks open]: the fast tests
 _local = mode.local
 NO_PARAMS = sweep.NO_PARAMS
 _ONE: tuple = (True,)
@@ -85,7 +85,7 @@ def apply(op: Op, *args: Any, **params: Any) -> Any:
         t._node = None
         t._edges = ()
     if _COUNTS[1]:
-        push_tangents(op, args, params or NO_PARAMS, t)
+        _slow_path(op, args, params or NO_PARAMS, t)
     return t
 
 
@@ -118,7 +118,7 @@ def unary_method(op: Op) -> Callable[[Any], Any]:
             t._node = None
             t._edges = ()
         if _COUNTS[1]:
-            push_tangents(op, (x,), NO_PARAMS, t)
+            _slow_path(op, (x,), NO_PARAMS, t)
         return t
 
     method.__name__ = method.__qualname__ = op.name
@@ -185,7 +185,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
             t._node = None
             t._edges = ()
         if _COUNTS[1]:
-            push_tangents(op, (a, b), NO_PARAMS, t)
+            _slow_path(op, (a, b), NO_PARAMS, t)
         return t
 
     method.__name__ = method.__qualname__ = op.name
@@ -219,6 +219,14 @@ def compare(fn: Any) -> Callable[[Any, Any], Any]:
         return leaf(fn(self.data, raw(other)))  # comparisons are not differentiable
 
     return method
+
+
+def _slow_path(op: Op, args: tuple, params: Any, t: Any) -> None:
+    """After an op, while a forward-mode level or detect_anomaly() is open somewhere."""
+    if mode.local.levels:
+        push_tangents(op, args, params, t)
+    if mode.local.anomaly:
+        anomaly.check_forward(op, args, t)
 
 
 def leaf(data: Any, requires_grad: bool = False) -> Any:

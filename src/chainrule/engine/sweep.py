@@ -40,7 +40,7 @@ from .. import backend
 from ..backend import ndarray, xp
 from ..errors import GraphError, ShapeError
 from ..ops import traced
-from . import mode
+from . import anomaly, mode
 from .base import TensorBase
 
 NO_PARAMS: dict[str, Any] = {}  # the params of an op recorded without any (shared)
@@ -109,6 +109,7 @@ def sweep(
     transform = stop is not None
     special = transform or create_graph or batched  # else: the everyday backward()
     changed = INPLACE[0]  # the latest in-place change (none can happen during the sweep)
+    watching = mode.watching()  # detect_anomaly(): check every gradient
     nb = 0  # the batch axes the gradients carry (only with a batched seed)
     keep = not transform and not create_graph  # keep each node's gradient (see received)
     # Rules record only for create_graph; otherwise they run on arrays (and a
@@ -157,6 +158,8 @@ def sweep(
                     gp = rule(m, g, out, ins[0], ins[1])
                 else:
                     gp = rule(m, g, out, *ins)
+                if watching:
+                    anomaly.check_backward(node, i, g, gp)
                 p = parents[i]
                 if not exact:
                     pd = p.data
