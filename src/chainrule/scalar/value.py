@@ -234,8 +234,7 @@ class Value:
             self._count_users()
             self.grad = 1.0
             ready = [self] if self._x is not None else []
-            while ready:
-                node = ready.pop()
+            for node in ready:  # the list grows as nodes become ready (users before inputs)
                 g = node.grad
                 x = node._x  # node._backward(), written out: this loop is the hot one
                 x.grad += node._dx * g  # type: ignore[union-attr]
@@ -257,8 +256,7 @@ class Value:
         """Count, for every node below ``self``, the nodes of this graph that use it,
         and reset the gradient of every intermediate node (inputs keep accumulating)."""
         todo = [self]
-        while todo:
-            node = todo.pop()
+        for node in todo:  # the list grows as the walk finds nodes
             for x in (node._x, node._y):
                 if x is None:
                     continue
