@@ -114,7 +114,7 @@ def check_loss(loss: float, epoch: int, config: TrainConfig) -> None:
     chance = math.log(N_CLASSES)
     if math.isfinite(loss) and loss <= 100 * chance:
         return
-    what = f"is {loss:.4g} (guessing gives {chance:.2f})" if math.isfinite(loss) else "became nan"
+    what = f"is {loss:.4g} (guessing: {chance:.2f})" if math.isfinite(loss) else f"became {loss}"
     raise Diverged(f"the training diverged at epoch {epoch}: the mean training loss {what}; "
                    f"try a smaller learning rate than --lr {config.lr:g} (the {config.model} "
                    f"default is {DEFAULTS[config.model]['lr']:g})")
