@@ -66,7 +66,7 @@ def test_batchnorm2d_normalises_each_channel_and_checks_shapes() -> None:
         bn(cr.randn(4, 3, 5, dtype=np.float64))
 
 
-# ------------------------------------------------------------------ a float64 input to a float32 layer
+# ------------------------------------------------------------------ another floating dtype
 @pytest.mark.parametrize(("layer", "shape"), [
     (lambda: nn.Linear(4, 2), (3, 4)),
     (lambda: nn.Conv2d(1, 2, 3), (2, 1, 5, 5)),
