@@ -52,8 +52,9 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input_dtype(self, x, self.weight)
-        return F.linear(x, self.weight, self.bias)
+        weight = self.weight
+        check_input_dtype(self, x, weight)
+        return F.linear(x, weight, self.bias)
 
     def extra_repr(self) -> str:
         return (
@@ -103,8 +104,9 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_input_dtype(self, x, self.weight)
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        weight = self.weight
+        check_input_dtype(self, x, weight)
+        return F.conv2d(x, weight, self.bias, self.stride, self.padding)
 
     def extra_repr(self) -> str:
         s = (
@@ -165,9 +167,10 @@ class LayerNorm(Module):
         self.register_parameter("bias", bias_param)
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.weight is not None:
-            check_input_dtype(self, x, self.weight)
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        weight = self.weight
+        if weight is not None:
+            check_input_dtype(self, x, weight)
+        return F.layer_norm(x, self.normalized_shape, weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (

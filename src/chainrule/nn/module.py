@@ -214,12 +214,14 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def _named(self, store: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Any]]:
+    def _named(
+        self, store: str, prefix: str, recurse: bool, check: bool = True
+    ) -> Iterator[tuple[str, Any]]:
         seen: set[int] = set()
         modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
         for mod_name, module in modules:
-            for name, value in module.__dict__.items():  # a list filled after assignment
-                if name not in _REGISTRIES:
+            for name, value in module.__dict__.items() if check else ():
+                if type(value) in _CONTAINERS and name not in _REGISTRIES:  # filled later
                     _refuse_hidden_modules(module, name, value, first_only=True)
             for name, value in getattr(module, store).items():
                 if value is None or id(value) in seen:
@@ -260,7 +262,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None (default) or to zeros in place."""
-        zero_grads(self.parameters(), set_to_none)
+        zero_grads((p for _, p in self._named("_parameters", "", True, check=False)), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -391,6 +393,7 @@ class Module:
 
 
 _REGISTRIES = frozenset({"_parameters", "_buffers", "_modules", "_forward_hooks"})
+_CONTAINERS = (list, tuple, dict)
 
 
 def _refuse_hidden_modules(owner: Module, name: str, value: Any, first_only: bool = False) -> None:

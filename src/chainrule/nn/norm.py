@@ -68,24 +68,19 @@ class _BatchNorm(Module):
                 f"{type(self).__name__}({self.num_features}): expected input of shape {shapes}, "
                 f"got {tuple(shape)}"
             )
-        reference = self.weight if self.weight is not None else self.running_mean
+        weight, running_mean = self.weight, self.running_mean
+        reference = weight if weight is not None else running_mean
         if reference is not None:
-            check_input_dtype(self, x, reference, "weight" if self.affine else "running_mean")
+            what = "weight" if weight is not None else "running_mean"
+            check_input_dtype(self, x, reference, what)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data[...] += 1
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.data)
-        use_batch_stats = self.training or self.running_mean is None
+        use_batch_stats = self.training or running_mean is None
         return F.batch_norm(
-            x,
-            self.running_mean,
-            self.running_var,
-            self.weight,
-            self.bias,
-            use_batch_stats,
-            factor,
-            self.eps,
+            x, running_mean, self.running_var, weight, self.bias, use_batch_stats, factor, self.eps
         )
 
     def extra_repr(self) -> str:

@@ -63,8 +63,9 @@ def check_input_dtype(layer: Module | str, x: Any, param: Any, what: str = "weig
     Traceback (most recent call last):
     TypeError: Linear: the input is float64 but the layer's weight is float32; ...
     """
-    got, want = input_dtype(x), input_dtype(param)
-    if got is None or want is None or got == want or not np.issubdtype(got, np.floating):
+    got = x.data.dtype if isinstance(x, Tensor) else input_dtype(x)
+    want = param.data.dtype if isinstance(param, Tensor) else input_dtype(param)
+    if got is want or got is None or want is None or got.kind != "f" or got == want:
         return
     name = layer if isinstance(layer, str) else type(layer).__name__
     if isinstance(x, Tensor):
