@@ -66,7 +66,7 @@ class Sequential(Module):
         return x
 
     def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self._modules)), _check_module("Sequential.append", 0, module))
+        self.add_module(str(len(self)), _check_module("Sequential.append", len(self), module))
         return self
 
     def __len__(self) -> int:
