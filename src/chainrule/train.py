@@ -106,6 +106,20 @@ class TrainConfig:
         return cls(model=model, **values)
 
 
+class Diverged(RuntimeError):
+    """The training loss became NaN, infinite, or over 100 times a uniform guess's (log 10)."""
+
+
+def check_loss(loss: float, epoch: int, config: TrainConfig) -> None:
+    chance = math.log(N_CLASSES)
+    if math.isfinite(loss) and loss <= 100 * chance:
+        return
+    what = f"is {loss:.4g} (guessing: {chance:.2f})" if math.isfinite(loss) else f"became {loss}"
+    raise Diverged(f"the training diverged at epoch {epoch}: the mean training loss {what}; "
+                   f"try a smaller learning rate than --lr {config.lr:g} (the {config.model} "
+                   f"default is {DEFAULTS[config.model]['lr']:g})")
+
+
 @dataclass
 class EpochStats:
     epoch: int
@@ -365,6 +379,7 @@ def _train(config: TrainConfig, progress: bool, log: Log | None) -> TrainResult:
         sched.step()
         totals = np.array([loss_sum, correct, seen], dtype=np.float64)
         dist.all_reduce(totals)  # every rank's share: the whole epoch
+        check_loss(totals[0] / totals[2], epoch, config)  # on every rank alike
         for buffer in net.buffers():  # every rank evaluates and keeps rank 0's statistics
             dist.broadcast(buffer)
         test_loss, test_acc, _ = evaluate(net, X_te, y_te)

@@ -17,11 +17,21 @@ from ._common import one_line_errors
 SUBCOMMANDS = ("train_cmd", "evaluate_cmd", "explain_cmd", "ops_cmd")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chainrule")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chainrule",
         description="Backpropagation you can see and check.",
     )
+    parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
     one_line_errors(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
@@ -32,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.add_parser(subparsers)
+    for subparser in subparsers.choices.values():  # every subcommand: one-line errors, status 2
+        one_line_errors(subparser)
     return parser
 
 

@@ -35,6 +35,20 @@ def positive_int(text: str) -> int:
     return value
 
 
+SEED_MAX = 2**32 - 1  # what every NumPy seeding function accepts
+
+
+def seed(text: str) -> int:
+    """A random seed: an int from 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"the seed must be from 0 to {SEED_MAX}, got {value}")
+    return value
+
+
 def positive_float(text: str) -> float:
     try:
         value = float(text)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from chainrule.cli._common import fail, one_line_errors, positive_float, positive_int
+from chainrule.cli._common import fail, one_line_errors, positive_float, positive_int, seed
 
 DESCRIPTION = """\
 Train a small network on the real 8x8 handwritten digits (1,797 images, a
@@ -44,7 +44,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default: {mlp['optimizer']}")
     parser.add_argument(
-        "--seed", type=int, default=0, help="initialisation and shuffling seed (default: 0)"
+        "--seed", type=seed, default=0, help="initialisation and shuffling seed (default: 0)"
     )
     parser.add_argument(
         "--out", metavar="DIR", help="output directory (default: runs/digits-MODEL)"
@@ -60,7 +60,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from chainrule import distributed as dist
     from chainrule.distributed.group import abort
-    from chainrule.train import TrainConfig, local_batch_size, main_train
+    from chainrule.train import Diverged, TrainConfig, local_batch_size, main_train
 
     dist.init_process_group()  # under mpiexec: one process of many, rank 0 reports
     try:
@@ -80,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or f"runs/digits-{config.model}"
     try:
         main_train(config, out, progress=not args.no_progress)
+    except Diverged as exc:  # every rank sees the same (reduced) loss: one reports it
+        if dist.get_rank() == 0:
+            print(f"chainrule train: error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:  # only rank 0 writes: its peers must not wait for it
         line = f"chainrule train: error: cannot write to {out!r}: {exc.strerror or exc}"
         print(line, file=sys.stderr)

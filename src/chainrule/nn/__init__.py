@@ -10,45 +10,54 @@ follow PyTorch's ``torch.nn``, so weights copy across in either direction.
 >>> loss.backward()
 """
 
-from chainrule.nn import functional, init, parallel
+from chainrule.nn import functional, init, parallel, utils
+from chainrule.nn.containers import ModuleDict, ModuleList, ParameterList, Sequential
 from chainrule.nn.layers import (
     GELU,
-    BatchNorm1d,
     Conv2d,
     Dropout,
     Embedding,
     Flatten,
+    Identity,
     LayerNorm,
+    LeakyReLU,
     Linear,
     LogSoftmax,
-    MaxPool2d,
     ReLU,
-    Sequential,
     Sigmoid,
     Softmax,
     Tanh,
 )
 from chainrule.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from chainrule.nn.module import IncompatibleKeys, Module, Parameter
+from chainrule.nn.norm import BatchNorm1d, BatchNorm2d
+from chainrule.nn.pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
     "GELU",
+    "AvgPool2d",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
     "Flatten",
+    "Identity",
     "IncompatibleKeys",
     "LayerNorm",
+    "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "NLLLoss",
     "Parameter",
+    "ParameterList",
     "ReLU",
     "Sequential",
     "Sigmoid",
@@ -57,4 +66,5 @@ __all__ = [
     "functional",
     "init",
     "parallel",
+    "utils",
 ]

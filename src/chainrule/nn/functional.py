@@ -17,8 +17,12 @@ from chainrule.engine.factories import generator as _default_generator
 from chainrule.engine.functions import erf as erf_
 from chainrule.engine.functions import maximum as maximum_
 from chainrule.engine.functions import unfold2d
+from chainrule.engine.functions import where as where_
 from chainrule.engine.record import apply as _apply
 from chainrule.errors import ShapeError
+from chainrule.nn.params import IntPair, check_input_dtype
+from chainrule.nn.params import pair as _pair
+from chainrule.nn.pooling import avg_pool2d, max_pool2d  # noqa: F401  (F.max_pool2d, ...)
 from chainrule.ops import linalg as _linalg_ops
 from chainrule.ops import reduce as _reduce_ops
 
@@ -26,7 +30,6 @@ from ..backend import xp as np  # the array library, through the one seam
 
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-IntPair = int | Sequence[int]
 # a Tensor, or anything ``cr.tensor`` accepts (an ndarray, nested lists, a number)
 TensorLike = Any
 
@@ -38,13 +41,6 @@ def _t(x: TensorLike) -> Any:
 
 def _shape(x: Any) -> tuple[int, ...]:
     return tuple(x.data.shape if isinstance(x, Tensor) else np.shape(x))
-
-
-def _pair(v: IntPair, name: str, where: str) -> tuple[int, int]:
-    p = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(p) != 2 or not all(isinstance(i, (int, np.integer)) for i in p):
-        raise ValueError(f"{where}: {name} must be an int or a pair of ints, got {v!r}")
-    return int(p[0]), int(p[1])
 
 
 # ------------------------------------------------------------------ activations
@@ -59,6 +55,12 @@ def tanh(x: TensorLike) -> Tensor:
 
 def sigmoid(x: TensorLike) -> Tensor:
     return _t(x).sigmoid()
+
+
+def leaky_relu(x: TensorLike, negative_slope: float = 0.01) -> Tensor:
+    """``x`` where ``x > 0``, else ``negative_slope * x`` (the slope at 0, as in PyTorch)."""
+    x = _t(x)
+    return where_(x.data > 0, x, x * negative_slope)
 
 
 def gelu(x: TensorLike, approximate: str = "none") -> Tensor:
@@ -103,6 +105,7 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) ->
             f"linear: input of shape {xs} does not fit weight of shape {ws} "
             f"(the input's last dimension must be in_features={ws[-1] if ws else '?'})"
         )
+    check_input_dtype("linear", x, weight)
     if bias is None:
         return _t(x) @ _t(weight).T
     return _apply(_linalg_ops.linear, _t(x), _t(weight), bias)
@@ -141,6 +144,8 @@ def layer_norm(
         raise ShapeError(
             f"layer_norm: input of shape {x.shape} does not end in normalized_shape {shape}"
         )
+    if weight is not None:
+        check_input_dtype("layer_norm", x, weight)
     axes = tuple(range(-len(shape), 0))
     mean = x.mean(axis=axes, keepdims=True)
     centred = x - mean
@@ -163,7 +168,7 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Batch normalisation over ``(N, C)`` or ``(N, C, L)`` inputs, per channel C.
+    """Batch normalisation over ``(N, C)``, ``(N, C, L)`` or ``(N, C, H, W)``, per channel C.
 
     In training the batch statistics normalise (biased variance) and the
     running ones are updated in place: ``running = (1 - momentum) * running +
@@ -171,10 +176,14 @@ def batch_norm(
     evaluation the running statistics are used.
     """
     x = _t(x)
-    if x.ndim not in (2, 3):
-        raise ShapeError(f"batch_norm: expected input of shape (N, C) or (N, C, L), got {x.shape}")
-    axes = (0,) if x.ndim == 2 else (0, 2)
-    view = (1, -1) if x.ndim == 2 else (1, -1, 1)
+    if x.ndim not in (2, 3, 4):
+        raise ShapeError(
+            f"batch_norm: expected input of shape (N, C), (N, C, L) or (N, C, H, W), got {x.shape}"
+        )
+    if weight is not None:
+        check_input_dtype("batch_norm", x, weight)
+    axes = (0, *range(2, x.ndim))  # every axis but the channels
+    view = (1, -1) + (1,) * (x.ndim - 2)
     if training:
         n = x.data.size // x.data.shape[1]
         if n < 2:
@@ -240,6 +249,7 @@ def conv2d(
             f"conv2d: input of shape {xs} does not fit weight of shape {ws} "
             "(expected input (N, C, H, W) and weight (out_channels, C, kh, kw))"
         )
+    check_input_dtype("conv2d", x, weight)
     s = _pair(stride, "stride", "conv2d")
     p = _pair(padding, "padding", "conv2d")
     n, (o, c, kh, kw) = xs[0], ws
@@ -250,42 +260,6 @@ def conv2d(
     if bias is not None:
         out = out + _t(bias).reshape(o, 1)
     return out.reshape(n, o, ho, wo)  # (N, O, L) is already channel-first: no transpose
-
-
-def max_pool2d(
-    x: TensorLike,
-    kernel_size: IntPair,
-    stride: IntPair | None = None,
-    padding: IntPair = 0,
-) -> Tensor:
-    """The maximum over each ``kernel_size`` window of ``(N, C, H, W)`` inputs.
-
-    ``stride`` defaults to ``kernel_size``; padding counts as -inf, so it is
-    never the maximum. The gradient goes to the window's maximum (shared
-    equally if several elements tie). Windows that tile the image (stride =
-    kernel) are exposed by a reshape; overlapping ones by ``cr.unfold2d``.
-    """
-    x = _t(x)
-    if x.ndim != 4:
-        raise ShapeError(f"max_pool2d: expected input of shape (N, C, H, W), got {x.shape}")
-    k = _pair(kernel_size, "kernel_size", "max_pool2d")
-    s = k if stride is None else _pair(stride, "stride", "max_pool2d")
-    p = _pair(padding, "padding", "max_pool2d")
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"max_pool2d: padding {p} must be at most half the kernel size {k}")
-    if p != (0, 0):
-        x = x.pad(((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), value=-np.inf)
-    n, c, h, w = x.data.shape
-    ho, wo = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
-    if s == k:
-        # windows tile the image: a reshape exposes them, with no copy of the
-        # input; putting the window axes first makes max a fast outer reduction
-        if (h, w) != (ho * k[0], wo * k[1]):
-            x = x[:, :, : ho * k[0], : wo * k[1]]
-        tiles = x.reshape(n, c, ho, k[0], wo, k[1]).permute(3, 5, 0, 1, 2, 4)
-        return tiles.reshape(k[0] * k[1], n, c, ho, wo).max(axis=0)
-    cols = _t(unfold2d(x, k, s))  # overlapping windows: (N, C*kh*kw, L)
-    return cols.reshape(n, c, k[0] * k[1], ho * wo).max(axis=2).reshape(n, c, ho, wo)
 
 
 def flatten(x: TensorLike, start_dim: int = 1, end_dim: int = -1) -> Tensor:

@@ -10,83 +10,20 @@ it reproducible.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from collections.abc import Iterator, Sequence
-from typing import Any, overload
+from collections.abc import Sequence
+from typing import Any
 
 from numpy.typing import DTypeLike
 
-from chainrule.engine import Tensor, get_default_dtype
+from chainrule.engine import Tensor
 from chainrule.nn import functional as F
 from chainrule.nn import init
-from chainrule.nn.module import Module, Parameter
+from chainrule.nn.module import Module
+from chainrule.nn.params import check_input_dtype, check_positive, new_param
 
-from ..backend import xp as np  # the array library, through the one seam
-
-
-def _param(shape: tuple[int, ...], dtype: DTypeLike | None) -> Parameter:
-    dt = get_default_dtype() if dtype is None else np.dtype(dtype)
-    if not np.issubdtype(dt, np.floating):
-        raise TypeError(f"layer parameters need a floating dtype, got {dt}")
-    return Parameter(np.zeros(shape, dtype=dt))
-
-
-def _check_positive(where: str, **sizes: Any) -> None:
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{where}: {name} must be a positive int, got {value!r}")
-
-
-# ------------------------------------------------------------------ containers
-class Sequential(Module):
-    """Modules applied one after another; children are named ``"0"``, ``"1"``, ...
-
-    >>> model = Sequential(Linear(64, 32), ReLU(), Linear(32, 10))
-    >>> [name for name, _ in model.named_parameters()]
-    ['0.weight', '0.bias', '2.weight', '2.bias']
-    """
-
-    def __init__(self, *modules: Module | OrderedDict[str, Module]) -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for i, item in enumerate(modules):
-                if not isinstance(item, Module):
-                    raise TypeError(
-                        f"Sequential: argument {i} is a {type(item).__name__}, not a Module"
-                    )
-                self.add_module(str(i), item)
-
-    def forward(self, x: Any) -> Any:
-        for module in self.children():
-            x = module(x)
-        return x
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self._modules)), module)
-        return self
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return self.children()
-
-    @overload
-    def __getitem__(self, index: int) -> Module: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequential: ...
-
-    def __getitem__(self, index: int | slice) -> Module | Sequential:
-        items = list(self._modules.items())
-        if isinstance(index, slice):
-            return Sequential(OrderedDict((k, m) for k, m in items[index] if m is not None))
-        module = items[index][1]
-        assert module is not None
-        return module
+# the names these helpers had here before they moved to params.py
+_param = new_param
+_check_positive = check_positive
 
 
 # ------------------------------------------------------------------ linear layers
@@ -115,7 +52,9 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
+        weight = self.weight
+        check_input_dtype(self, x, weight)
+        return F.linear(x, weight, self.bias)
 
     def extra_repr(self) -> str:
         return (
@@ -165,7 +104,9 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        weight = self.weight
+        check_input_dtype(self, x, weight)
+        return F.conv2d(x, weight, self.bias, self.stride, self.padding)
 
     def extra_repr(self) -> str:
         s = (
@@ -226,7 +167,10 @@ class LayerNorm(Module):
         self.register_parameter("bias", bias_param)
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        weight = self.weight
+        if weight is not None:
+            check_input_dtype(self, x, weight)
+        return F.layer_norm(x, self.normalized_shape, weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (
@@ -234,77 +178,38 @@ class LayerNorm(Module):
         )
 
 
-class BatchNorm1d(Module):
-    """Batch normalisation of ``(N, C)`` or ``(N, C, L)`` inputs, per feature C.
-
-    Buffers ``running_mean``, ``running_var`` and ``num_batches_tracked`` are
-    in ``state_dict()`` under PyTorch's names. ``momentum=None`` keeps a
-    cumulative average of the batch statistics instead of an exponential one.
-    """
-
-    def __init__(
-        self,
-        num_features: int,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
-        affine: bool = True,
-        track_running_stats: bool = True,
-        dtype: DTypeLike | None = None,
-    ) -> None:
-        super().__init__()
-        _check_positive("BatchNorm1d", num_features=num_features)
-        self.num_features = num_features
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        weight = init.ones_(_param((num_features,), dtype)) if affine else None
-        self.register_parameter("weight", weight)
-        self.register_parameter("bias", _param((num_features,), dtype) if affine else None)
-        if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", np.ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def forward(self, x: Tensor) -> Tensor:
-        shape = x.shape if isinstance(x, Tensor) else np.shape(x)
-        if len(shape) not in (2, 3) or shape[1] != self.num_features:
-            raise ValueError(
-                f"BatchNorm1d({self.num_features}): expected input of shape (N, "
-                f"{self.num_features}) or (N, {self.num_features}, L), got {tuple(shape)}"
-            )
-        factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked.data)
-        use_batch_stats = self.training or self.running_mean is None
-        return F.batch_norm(
-            x,
-            self.running_mean,
-            self.running_var,
-            self.weight,
-            self.bias,
-            use_batch_stats,
-            factor,
-            self.eps,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
-        )
-
-
 # ------------------------------------------------------------------ stateless layers
 class ReLU(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x)
+
+
+class LeakyReLU(Module):
+    """``max(x, 0) + negative_slope * min(x, 0)``."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace  # accepted for PyTorch's signature; the result is always new
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. to remove a layer from a model).
+
+    Any arguments given when it is made are ignored, as in PyTorch.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        return x
 
 
 class Tanh(Module):
@@ -364,27 +269,6 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
-
-
-class MaxPool2d(Module):
-    """The maximum over each window; ``stride`` defaults to ``kernel_size``."""
-
-    def __init__(
-        self,
-        kernel_size: int | Sequence[int],
-        stride: int | Sequence[int] | None = None,
-        padding: int | Sequence[int] = 0,
-    ) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class Flatten(Module):

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from chainrule.engine import Tensor
 from chainrule.errors import ShapeError
+from chainrule.nn.hooks import RemovableHandle, to_args
 
 from ..backend import xp as np  # the array library, through the one seam
 
@@ -98,6 +99,7 @@ class Module:
         elif name in buffers:
             buffers[name] = None if value is None else _as_tensor(value)
         else:
+            _refuse_hidden_modules(self, name, value)
             object.__setattr__(self, name, value)
 
     def _forget(self, name: str) -> None:
@@ -152,7 +154,38 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_forward_hooks")
+        if not hooks:
+            return self.forward(*args, **kwargs)
+        for hook in list(hooks["pre"].values()):
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(hooks["post"].values()):
+            changed = hook(self, args, output)
+            if changed is not None:
+                output = changed
+        return output
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each ``forward``; ``handle.remove()`` stops it.
+
+        ``args`` is the tuple of positional inputs. A hook that returns a value
+        replaces the output.
+        """
+        return self._add_hook("post", hook)
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every ``forward``; it may return new inputs."""
+        return self._add_hook("pre", hook)
+
+    def _add_hook(self, kind: str, hook: Callable[..., Any]) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"register_forward_hook: expected a function, got {hook!r}")
+        if "_forward_hooks" not in self.__dict__:
+            object.__setattr__(self, "_forward_hooks", {"pre": {}, "post": {}})
+        return RemovableHandle(self.__dict__["_forward_hooks"][kind], hook)
 
     # ---------------------------------------------------------------- traversal
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -181,10 +214,15 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def _named(self, store: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Any]]:
+    def _named(
+        self, store: str, prefix: str, recurse: bool, check: bool = True
+    ) -> Iterator[tuple[str, Any]]:
         seen: set[int] = set()
         modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
         for mod_name, module in modules:
+            for name, value in module.__dict__.items() if check else ():
+                if type(value) in _CONTAINERS and name not in _REGISTRIES:  # filled later
+                    _refuse_hidden_modules(module, name, value, first_only=True)
             for name, value in getattr(module, store).items():
                 if value is None or id(value) in seen:
                     continue
@@ -224,7 +262,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None (default) or to zeros in place."""
-        zero_grads(self.parameters(), set_to_none)
+        zero_grads((p for _, p in self._named("_parameters", "", True, check=False)), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -237,17 +275,27 @@ class Module:
             fn(module)
         return self
 
-    def to(self, dtype: Any) -> Module:
-        """Cast every floating-point parameter and buffer to ``dtype`` in place."""
-        dt = np.dtype(dtype)
-        if not np.issubdtype(dt, np.floating):
-            raise TypeError(f"to: expected a floating dtype, got {dt}")
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Cast floating parameters and buffers to a dtype, in place: ``model.to(cr.float64)``.
+
+        Also ``.to(device)`` and ``.to(device, dtype)`` with ``dtype=`` and
+        ``device=`` keywords, as in PyTorch; the device must be ``"cpu"`` for
+        now. Parameters stay the same objects (an optimizer made before keeps
+        working); their gradients are cast too.
+        """
+        device, dtype = to_args(args, kwargs)
+        if device is not None and str(device) != "cpu":
+            raise ValueError(
+                f"to: device {str(device)!r} is not available; chainrule runs on 'cpu'"
+            )
+        if dtype is None:
+            return self
         for module in self.modules():
             for t in [*module._parameters.values(), *module._buffers.values()]:
                 if t is not None and np.issubdtype(t.data.dtype, np.floating):
-                    t.data = t.data.astype(dt)
+                    t.data = t.data.astype(dtype)
                     if t.grad is not None:
-                        t.grad = None
+                        t.grad.data = t.grad.data.astype(dtype)
         return self
 
     def float(self) -> Module:
@@ -342,6 +390,37 @@ class Module:
             body = repr(module).replace("\n", "\n  ")
             lines.append(f"({name}): {body}")
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+_REGISTRIES = frozenset({"_parameters", "_buffers", "_modules", "_forward_hooks"})
+_CONTAINERS = (list, tuple, dict)
+
+
+def _refuse_hidden_modules(owner: Module, name: str, value: Any, first_only: bool = False) -> None:
+    """TypeError for a plain list, tuple or dict of Modules or Parameters on a Module.
+
+    Their parameters would be silently left out of ``parameters()``,
+    ``state_dict()`` and ``.to()``. ``first_only`` looks at the first item
+    only (cheap enough to run on every ``parameters()`` call).
+    """
+    if type(value) in (list, tuple):
+        items = value[:1] if first_only else value
+        container = "list"
+    elif type(value) is dict:
+        items = list(value.values())[:1] if first_only else list(value.values())
+        container = "dict"
+    else:
+        return
+    kinds = {type(v) for v in items if isinstance(v, (Module, Parameter))}
+    if not kinds:
+        return
+    params = all(issubclass(k, Parameter) for k in kinds)
+    fix = f"nn.Parameter{container.title()}" if params else f"nn.Module{container.title()}"
+    what = "Parameters" if params else "Modules"
+    raise TypeError(
+        f"{type(owner).__name__}.{name} is a plain {type(value).__name__} holding {what}: their "
+        f"parameters would not be in parameters(), state_dict() or .to(); use {fix}(...)"
+    )
 
 
 def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:

@@ -13,7 +13,9 @@ Example
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from chainrule.optim.optimizer import Optimizer
@@ -51,11 +53,24 @@ class LRScheduler:
         return list(self._last_lr)
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything but the optimizer, to resume a schedule."""
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+        """Everything but the optimizer (a copy), to resume a schedule.
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
+        Load the optimizer's state too: the schedules continue from its
+        learning rates.
+        """
+        return copy.deepcopy({k: v for k, v in self.__dict__.items() if k != "optimizer"})
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore a schedule saved by :meth:`state_dict` (of the same kind of scheduler)."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping) or "last_epoch" not in state_dict:
+            raise TypeError(f"{name}: expected a dict from a scheduler's state_dict(), got "
+                            f"{type(state_dict).__name__}")
+        lrs = state_dict.get("base_lrs", self.base_lrs)
+        if len(lrs) != len(self.optimizer.param_groups):
+            raise ValueError(f"{name}: the state dict has {len(lrs)} learning rates, the "
+                             f"optimizer {len(self.optimizer.param_groups)} parameter groups")
+        self.__dict__.update(copy.deepcopy(dict(state_dict)))
 
 
 class StepLR(LRScheduler):

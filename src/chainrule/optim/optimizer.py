@@ -11,17 +11,16 @@ and keeps each parameter's dtype (float32 stays float32).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+import copy
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from numpy.typing import NDArray
 
+from chainrule.engine import Tensor
 from chainrule.nn.module import zero_grads
 
 from ..backend import xp as np  # the array library, through the one seam
-
-if TYPE_CHECKING:
-    from chainrule.engine import Tensor
 
 Array = NDArray[np.floating[Any]]
 ParamGroup = dict[str, Any]
@@ -106,6 +105,65 @@ class Optimizer:
                 self._update(p.data, grad, self.state.setdefault(id(p), {}), group)
         return loss
 
+    # ---------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state as PyTorch lays it out, to save in a checkpoint.
+
+        ``{"state": {i: {...}}, "param_groups": [{"lr": ..., "params": [i, ...]}]}``:
+        parameters are numbered in the order of their groups, and each one's
+        state (a step count, moment estimates as Tensors) is a copy, so
+        training further does not change a state dict taken earlier.
+        """
+        number: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = copy.deepcopy({k: v for k, v in group.items() if k != "params"})
+            packed["params"] = [number.setdefault(id(p), len(number)) for p in group["params"]]
+            groups.append(packed)
+        state = {
+            number[pid]: {k: Tensor(v.copy()) if isinstance(v, np.ndarray) else copy.deepcopy(v)
+                          for k, v in entry.items()}
+            for pid, entry in self.state.items() if pid in number
+        }
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore a state from :meth:`state_dict`: hyperparameters, step counts, moments.
+
+        The optimizer must have been made with the same groups of parameters,
+        of the same shapes, in the same order (ValueError naming what
+        differs otherwise). Values are copied and cast to each parameter's
+        dtype, so the run continues exactly as the saved one would have.
+        """
+        name = f"{self._name}.load_state_dict"
+        if not isinstance(state_dict, Mapping) or {"state", "param_groups"} - set(state_dict):
+            raise TypeError(f"{name}: expected a dict with 'state' and 'param_groups', as "
+                            "Optimizer.state_dict() returns")
+        saved_groups = list(state_dict["param_groups"])
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}: the state dict has {len(saved_groups)} parameter groups, "
+                             f"this optimizer {len(self.param_groups)}")
+        params: dict[int, Any] = {}
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups, strict=True)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}: group {i} has {len(saved['params'])} parameters in "
+                                 f"the state dict but {len(group['params'])} here")
+            params.update(zip((int(k) for k in saved["params"]), group["params"], strict=True))
+        state: dict[int, dict[str, Any]] = {}
+        for key, entry in state_dict["state"].items():
+            p = params.get(int(key))
+            if p is None:
+                raise ValueError(f"{name}: state for parameter {key!r}, which no group lists")
+            state[id(p)] = {k: _state_value(name, k, v, p) for k, v in entry.items()}
+        new_groups = []
+        for saved, group in zip(saved_groups, self.param_groups, strict=True):
+            new_group = {**copy.deepcopy({k: v for k, v in saved.items() if k != "params"}),
+                         "params": group["params"]}
+            self._check(new_group)
+            new_groups.append(new_group)
+        self.param_groups[:] = new_groups
+        self.state = state
+
     def _check(self, group: ParamGroup) -> None:
         """Raise ValueError for a hyperparameter out of range (``lr`` here)."""
         check_at_least(self._name, "lr", group["lr"], 0.0)
@@ -119,6 +177,23 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def _state_value(where: str, key: str, value: Any, param: Tensor) -> Any:
+    """A saved state entry as the optimizer keeps it: arrays of the parameter's shape and dtype
+    (copied), an int step count, anything else as it is."""
+    if key == "step":
+        return int(np.asarray(value.data if isinstance(value, Tensor) else value))
+    if isinstance(value, Tensor):
+        value = value.data
+    elif not isinstance(value, np.ndarray) and hasattr(value, "__array__"):
+        value = np.asarray(value)  # a tensor of another library
+    if not isinstance(value, np.ndarray):
+        return copy.deepcopy(value)
+    if value.shape != param.data.shape:
+        raise ValueError(f"{where}: {key!r} has shape {value.shape} in the state dict but its "
+                         f"parameter has shape {param.data.shape}")
+    return value.astype(param.data.dtype, copy=True)
 
 
 def _is_tensor(obj: object) -> bool:
