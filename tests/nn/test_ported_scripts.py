@@ -224,11 +224,7 @@ def _hand_init() -> dict[str, np.ndarray]:
             "w2": rng.normal(0, 0.1, (24, 10)), "b2": np.zeros(10)}
 
 
-@pytest.mark.parametrize("spelling", [
-    "data",
-    pytest.param("in-place", marks=pytest.mark.xfail(
-        strict=False, reason="in-place ops land with the engine change")),
-])
+@pytest.mark.parametrize("spelling", ["data", "in-place"])
 def test_sgd_by_hand_matches_pytorch(spelling: str) -> None:
     torch = _lib("torch")
     ours, our_params = sgd_by_hand(cr, _hand_init(), 12, spelling)
