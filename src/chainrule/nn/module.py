@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from chainrule.engine import Tensor
+from chainrule.engine.base import next_seq
 from chainrule.errors import ShapeError
 
 from ..backend import xp as np  # the array library, through the one seam
@@ -152,7 +153,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        start = next_seq()
+        out = self.forward(*args, **kwargs)
+        _note_call(self, start, out)
+        return out
 
     # ---------------------------------------------------------------- traversal
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -353,6 +357,16 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
             p.grad = None
         else:
             p.grad.data[...] = 0
+
+
+def _note_call(module: Module, start: int, out: Any) -> None:
+    """Note on the tensors a call returned which module made them and the creation
+    number the call began at: pictures and explanations (``chainrule.viz.layers``)
+    name parameters and group ops by layer from it. Nothing is noted per op."""
+    for t in out if type(out) is tuple else (out,):
+        if isinstance(t, Tensor) and t._node is not None:
+            extra = t._extras()
+            extra["modules"] = (*extra.get("modules", ()), (module, start))
 
 
 def _as_tensor(value: Any) -> Tensor:
