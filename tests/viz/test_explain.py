@@ -130,7 +130,8 @@ def test_explain_a_tensor_graph() -> None:
     text = explain(loss)
     assert "### loss = sum(v1) = 70\nThe starting point: ∂loss/∂loss = **1**." in text
     assert "### h = x × x = [[0, 1, 4], [9, 16, 25]]\n" in text
-    assert "- path through loss = sum(v1): ∂loss/∂v1 = ∂loss/∂loss, copied back to every entry" in text
+    assert ("- path through loss = sum(v1): ∂loss/∂v1 = ∂loss/∂loss, copied back to every "
+            "entry") in text
     assert "x is used 3 times, so its gradient adds up the paths:" in text
     assert "- path through h = x × x (its first input): ∂loss/∂x = x ⊙ ∂loss/∂h" in text
     assert "  - local ∂h/∂x = x = [[0, 1, 2], [3, 4, 5]]" in text

@@ -21,6 +21,8 @@ computes every number from the graph itself and never changes a ``.grad``.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 from ..viz.walk import walk
@@ -52,3 +54,15 @@ def explain(root: Any, by: str = "auto") -> str:
     if by == "layer" or by == "auto" and w.graph.layers.calls:
         return explain_layers(w)
     return explain_tensor(w)
+
+
+class _CallableModule(types.ModuleType):
+    """``chainrule.explain`` names both this package and the function ``cr.explain``.
+    Importing the package makes ``chainrule.explain`` the package (Python sets a
+    submodule on its parent), so the package answers a call as the function does."""
+
+    def __call__(self, root: Any, by: str = "auto") -> str:
+        return explain(root, by)
+
+
+sys.modules[__name__].__class__ = _CallableModule

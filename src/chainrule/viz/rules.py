@@ -109,13 +109,13 @@ def _reduction(node: Node, g: Any, X: Any, params: dict, x: Node, root: str) -> 
     n = int(np.prod([X.shape[a] for a in axes])) if axes else 1
     lined = g if keep or g.ndim == 0 else np.expand_dims(g, axes)
     value = np.broadcast_to(lined, X.shape).astype(g.dtype)
-    where = "every entry" if len(axes) == X.ndim else f"along axis {_axes(axes, X.ndim)}"
+    where = "to every entry" if len(axes) == X.ndim else f"along axis {_axes(axes, X.ndim)}"
     G = _d(root, node.name)
     if node.op_name == "mean":
         value = value / n
-        return Through(value, f"{_d(root, x.name)} = {G} / n, copied back to {where} (n = {n})",
+        return Through(value, f"{_d(root, x.name)} = {G} / n, copied back {where} (n = {n})",
                        [f"{_t(g)} / {n} → {_t(value)}"])
-    return Through(value, f"{_d(root, x.name)} = {G}, copied back to {where}",
+    return Through(value, f"{_d(root, x.name)} = {G}, copied back {where}",
                    [f"{_t(g)} → {_t(value)}"])
 
 

@@ -10,7 +10,7 @@
   var counter = document.getElementById("counter");
   var back = document.getElementById("back");
   var next = document.getElementById("next");
-  var svgNS = "http://www.w3.org/2000/svg";
+  var svgNS = svg.namespaceURI;
   var label = document.createElementNS(svgNS, "text");
   label.setAttribute("class", "edge-label");
   svg.appendChild(label);
@@ -19,7 +19,7 @@
   // a small graph is drawn larger, up to the width of the page
   var box = document.getElementById("picture");
   var w0 = parseFloat(svg.getAttribute("width")), h0 = parseFloat(svg.getAttribute("height"));
-  var zoom = Math.max(0.65, Math.min(1.8, (box.clientWidth - 16) / w0));
+  var zoom = Math.max(0.8, Math.min(1.8, (box.clientWidth - 16) / w0));
   if (zoom !== 1) {
     svg.setAttribute("width", Math.round(w0 * zoom));
     svg.setAttribute("height", Math.round(h0 * zoom));
@@ -64,7 +64,10 @@
     clear("upstream");
     label.textContent = "";
     var step = steps[current];
-    if (step.node !== null) { mark("n" + step.node, "current"); }
+    if (step.node !== null) {
+      var here = mark("n" + step.node, "current");
+      if (here && here.scrollIntoView) { here.scrollIntoView({block: "nearest", inline: "nearest"}); }
+    }
     if (step.consumer !== null) {
       mark("o" + step.consumer, "upstream");
       mark("n" + step.consumer, "upstream");
