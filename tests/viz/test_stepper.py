@@ -104,6 +104,14 @@ def test_save_html_writes_the_page(tmp_path: Path) -> None:
         html(root, engine="circo")
 
 
+def test_a_graph_too_large_to_step_through_says_what_to_do() -> None:
+    big = cr.Value(0.0)
+    for _ in range(500):
+        big = big + 1
+    with pytest.raises(ValueError, match="more than 400 nodes.*one example of a batch"):
+        html(big)
+
+
 # -- layouts ------------------------------------------------------------------
 def boxes_of(root: Any, engine: str) -> tuple[dict[str, tuple[float, float, float, float]], Any]:
     svg = draw(read(root), engine=engine).svg

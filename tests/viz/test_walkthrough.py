@@ -123,3 +123,19 @@ def test_a_mlp_after_a_plain_backward_shows_leaf_and_intermediate_gradients() ->
     assert "0.weight" in mermaid and "2.bias" in dot  # the model's own names
     with pytest.raises(cr.GraphError, match="retain_graph=True"):
         loss.backward()  # the graph was released, as promised, yet it was drawn above
+
+
+def test_the_docs_print_what_explain_prints() -> None:
+    """docs/seeing.md shows seed 002's explanation as printed: run its code, compare."""
+    import contextlib
+    import io
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "seeing.md").read_text("utf-8")
+    code = re.search(r"```python\n(.*?)```", doc, re.S).group(1)  # type: ignore[union-attr]
+    printed = re.search(r"```markdown\n(.*?)```", doc, re.S).group(1)  # type: ignore[union-attr]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "docs/seeing.md", "exec"), {"__name__": "docs"})  # noqa: S102
+    assert out.getvalue() == printed

@@ -62,8 +62,8 @@ def explain_layers(w: Walk) -> str:
     L = root.name
     units = _units(w)
     forward = "; ".join(
-        f"{u.title if u.module is not None else 'an op'} gives {nodes[u.output].name} = "
-        f"{t(nodes[u.output].value)}" for u in reversed(units)
+        (f"{u.title} gives {nodes[u.output].name}" if u.module is not None else u.title)
+        + f" = {t(nodes[u.output].value)}" for u in reversed(units)
     )
     out = [f"# Backward pass from {L}, layer by layer", "", f"Forward pass: {forward}.", ""]
     out += not_run_note(w)
@@ -151,7 +151,8 @@ def _pass_on(w: Walk, node: Node, unit: _Unit, L: str) -> list[str]:
     here = [u for u in w.uses[node.index] if u.consumer.index in members]
     lines: list[str] = []
     for use in here:
-        lines += use_lines(use, node, w.nodes, False)
+        twice = sum(1 for u in here if u.consumer is use.consumer) > 1
+        lines += use_lines(use, node, w.nodes, twice)
     if here:
         others = len(w.uses[node.index]) - len(here)
         if others:

@@ -155,7 +155,10 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         start = next_seq()
         out = self.forward(*args, **kwargs)
-        _note_call(self, start, out)
+        if type(out) is Tensor and out._extra is None and out._node is not None:
+            out._extra = {"modules": ((self, start),)}  # _note_call's common case, inline
+        else:
+            _note_call(self, start, out)
         return out
 
     # ---------------------------------------------------------------- traversal

@@ -41,7 +41,9 @@ class Through:
 
 
 def _t(a: Any) -> str:
-    return array_text(a)
+    """An operand: its numbers, or its summary in ⟨ ⟩ so a formula stays readable."""
+    text = array_text(a)
+    return f"⟨{text}⟩" if text.startswith("shape") else text
 
 
 def _d(root: str, name: str) -> str:
@@ -79,7 +81,8 @@ def _linear(node: Node, pos: int, g: Any, ins: list, nodes: Sequence[Node], root
         return Through(value, f"{_d(root, x)} = {G} · {w}", [f"{_t(g)} · {_t(W)} = {_t(value)}"])
     if pos == 1:
         value = g.T @ X
-        return Through(value, f"{_d(root, w)} = ({G})ᵀ · {x}",
+        return Through(value, f"{_d(root, w)} = ({G})ᵀ · {x}, i.e. ({x}ᵀ · {G})ᵀ: the weight "
+                       "is (out, in), as in PyTorch",
                        [f"{_t(g)}ᵀ · {_t(X)} = {_t(value)}"])
     value = g.sum(axis=0)
     return Through(value, f"{_d(root, nodes[node.inputs[2]].name)} = Σ over the batch of {G}",

@@ -114,7 +114,15 @@ def html(root: Any, engine: str = "auto") -> str:
     ``engine`` lays the picture out: "auto" (Graphviz's ``dot`` when it is
     installed, else a layout of chainrule's own), "graphviz" or "layered".
     """
-    return page(walk(root, MAX_NODES), engine)
+    try:
+        walked = walk(root, MAX_NODES)
+    except ValueError:
+        raise ValueError(
+            f"html: the graph has more than {MAX_NODES} nodes, too many to step through; "
+            "draw a smaller part of it (one example of a batch, one layer), or use "
+            "cr.explain(root) for the words"
+        ) from None
+    return page(walked, engine)
 
 
 def save_html(root: Any, path: str | Path, engine: str = "auto") -> Path:
