@@ -18,7 +18,7 @@ LAYERS: dict[str, int] = {
     "engine": 2,  # Tensor, recording, the sweeps
     "func": 3, "gradcheck": 3,  # transforms
     "distributed": 3,  # MPI: collectives on arrays and Tensors
-    "nn": 4, "data": 4, "serialize": 4,
+    "nn": 4, "data": 4, "serialize": 4, "micro": 4,
     "optim": 5,
     "plots": 6, "train": 7,
     "viz": 8,

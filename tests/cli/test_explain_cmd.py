@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from chainrule.cli import main
@@ -25,10 +27,21 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return status, out, err
 
 
+OUTLINE_EXAMPLE_1 = """\
+L = v1 × d    data 20    grad 1
+├── v1 = a + b    data 5    grad 4
+│   ├── a    data 3    grad 4
+│   └── b    data 2    grad 4
+└── d    data 4    grad 5
+
+"""
+
+
 def test_explain_prints_the_graph_and_the_chain_rule(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, "L = (a + b) * d", "a=3", "b=2", "d=4")
     assert (status, err) == (0, "")
-    assert out.startswith(MERMAID_EXAMPLE_1 + "\n# Backward pass from L\n")
+    # first a drawing any terminal shows, then Mermaid source, then the words
+    assert out.startswith(OUTLINE_EXAMPLE_1 + MERMAID_EXAMPLE_1 + "\n# Backward pass from L\n")
     assert "Forward pass: v1 = a + b = 5, L = v1 × d = 20." in out
     assert "- path through v1 = a + b: local ∂v1/∂a = 1, upstream ∂L/∂v1 = 4 → 1 × 4 = 4" in out
     assert out.rstrip().endswith("∂L/∂a = **4**")
@@ -105,6 +118,27 @@ def test_errors_point_at_the_offending_token(
         assert rest[1] == "  " + " " * caret + "^", err
         if line is not None:
             assert rest[0] == "  " + line
+
+
+def test_graph_picks_the_drawing(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "L = (a + b) * d", "a=3", "b=2", "d=4", "--graph", "mermaid")
+    assert out.startswith(MERMAID_EXAMPLE_1)
+    _, out, _ = run(capsys, "L = (a + b) * d", "a=3", "b=2", "d=4", "--graph", "text")
+    assert out.startswith(OUTLINE_EXAMPLE_1 + "# Backward pass from L\n")
+    _, out, _ = run(capsys, "L = (a + b) * d", "a=3", "b=2", "d=4", "--graph", "none")
+    assert out.startswith("# Backward pass from L\n")
+
+
+def test_html_writes_the_stepper(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "steps.html"
+    status, out, err = run(capsys, "x = 5; y = x + 2; z = x * 3; L = y * z", "--html", str(target))
+    assert (status, err) == (0, "")
+    assert out.rstrip().endswith(f"Wrote {target}: open it in a browser to step through the "
+                                 "backward pass.")
+    page = target.read_text(encoding="utf-8")
+    assert "15 + 21 = 36" in page and 'role="status"' in page
+    status, out, err = run(capsys, "L = a * 2", "a=1", "--html", str(tmp_path / "no" / "x.html"))
+    assert status == 1 and "cannot write" in err
 
 
 def test_the_subcommand_is_listed(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,11 @@
 """``chainrule explain``: the graph and the chain rule for a small expression.
 
     chainrule explain "L = (a + b) * d" a=3 b=2 d=4
-    chainrule explain "x = 5; y = x + 2; z = x * 3; L = y * z"
+    chainrule explain "x = 5; y = x + 2; z = x * 3; L = y * z" --html steps.html
+
+It prints the graph as an outline a terminal shows and as Mermaid source
+(``--graph`` picks), then the chain rule step by step; ``--html PATH`` also
+writes a page that steps through the backward pass (open it in a browser).
 
 Statements are separated by ``;`` or newlines. Each assigned name labels its
 node (``x = 5`` makes an input), and the last statement's target is the root.
@@ -20,7 +24,7 @@ from typing import Any
 
 from ..explain import explain
 from ..scalar import Value, constant
-from ..viz import mermaid
+from ..viz import mermaid, save_html, text
 
 FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs")
 ALLOWED = "use numbers, names, + - * / **, unary - and calls of " + ", ".join(FUNCTIONS)
@@ -82,6 +86,14 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("expression", help='statements, e.g. "L = (a + b) * d"')
     parser.add_argument("values", nargs="*", metavar="NAME=VALUE", help="the inputs, e.g. a=3")
+    parser.add_argument(
+        "--graph", choices=("text", "mermaid", "both", "none"), default="both",
+        help="how to print the graph: an outline for the terminal, Mermaid source, both "
+        "(the default) or none",
+    )
+    parser.add_argument(
+        "--html", metavar="PATH", help="also write a page that steps through the backward pass"
+    )
     parser.set_defaults(func=run)
 
 
@@ -92,8 +104,19 @@ def run(args: argparse.Namespace) -> int:
         print(exc.report(), file=sys.stderr)
         return 2
     root.backward()
-    print(f"```mermaid\n{mermaid(root)}\n```\n")
+    if args.graph in ("text", "both"):
+        print(text(root))
+    if args.graph in ("mermaid", "both"):
+        print(f"```mermaid\n{mermaid(root)}\n```\n")
     print(explain(root), end="")
+    if args.html:
+        try:
+            path = save_html(root, args.html)
+        except OSError as exc:
+            print(f"chainrule explain: error: cannot write {args.html}: {exc.strerror}",
+                  file=sys.stderr)
+            return 1
+        print(f"\nWrote {path}: open it in a browser to step through the backward pass.")
     return 0
 
 

@@ -237,6 +237,14 @@ class TensorBase:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
+    def _repr_html_(self) -> str | None:
+        """In a notebook, a tensor made by ops shows its graph, stepping through backward."""
+        if self._node is None:
+            return None  # a leaf: the plain repr
+        from ..viz import notebook_html  # viz is only needed in a notebook
+
+        return notebook_html(self)
+
     # ----------------------------------------------------------------- graph
     def requires_grad_(self, requires_grad: bool = True) -> TensorBase:
         """Set ``requires_grad`` on a leaf, in place; returns the tensor."""

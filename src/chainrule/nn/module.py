@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from chainrule.engine import Tensor
+from chainrule.engine.base import next_seq
 from chainrule.errors import ShapeError
 from chainrule.nn.hooks import RemovableHandle, to_args
 
@@ -154,19 +155,25 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        start = next_seq()  # the module's ops are the ones made from here on (see _note_call)
         hooks = self.__dict__.get("_forward_hooks")
         if not hooks:
-            return self.forward(*args, **kwargs)
-        for hook in list(hooks["pre"].values()):
-            changed = hook(self, args)
-            if changed is not None:
-                args = changed if isinstance(changed, tuple) else (changed,)
-        output = self.forward(*args, **kwargs)
-        for hook in list(hooks["post"].values()):
-            changed = hook(self, args, output)
-            if changed is not None:
-                output = changed
-        return output
+            out = self.forward(*args, **kwargs)
+        else:
+            for hook in list(hooks["pre"].values()):
+                changed = hook(self, args)
+                if changed is not None:
+                    args = changed if isinstance(changed, tuple) else (changed,)
+            out = self.forward(*args, **kwargs)
+            for hook in list(hooks["post"].values()):
+                changed = hook(self, args, out)
+                if changed is not None:
+                    out = changed
+        if type(out) is Tensor and out._extra is None and out._node is not None:
+            out._extra = {"modules": ((self, start),)}  # _note_call's common case, inline
+        else:
+            _note_call(self, start, out)
+        return out
 
     def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after each ``forward``; ``handle.remove()`` stops it.
@@ -432,6 +439,16 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
             p.grad = None
         else:
             p.grad.data[...] = 0
+
+
+def _note_call(module: Module, start: int, out: Any) -> None:
+    """Note on the tensors a call returned which module made them and the creation
+    number the call began at: pictures and explanations (``chainrule.viz.layers``)
+    name parameters and group ops by layer from it. Nothing is noted per op."""
+    for t in out if type(out) is tuple else (out,):
+        if isinstance(t, Tensor) and t._node is not None:
+            extra = t._extras()
+            extra["modules"] = (*extra.get("modules", ()), (module, start))
 
 
 def _as_tensor(value: Any) -> Tensor:

@@ -326,10 +326,10 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"
 
-    def _repr_markdown_(self) -> str | None:
-        from ..viz import jupyter_markdown  # viz is only needed in a notebook
+    def _repr_html_(self) -> str | None:
+        from ..viz import notebook_html  # viz is only needed in a notebook
 
-        return jupyter_markdown(self)
+        return notebook_html(self)
 
 
 # -- making nodes --------------------------------------------------------------
