@@ -13,18 +13,19 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 # The rank of each part of the package: a module may import from parts of a
 # lower rank, and from its own part; never from a part of the same or a higher rank.
 LAYERS: dict[str, int] = {
-    "errors": 0, "backend": 0, "graph": 0,
-    "ops": 1, "scalar": 1,  # the two engines' foundations: op tables on arrays, Value
-    "engine": 2,  # Tensor, recording, the sweeps
-    "func": 3, "gradcheck": 3,  # transforms
-    "distributed": 3,  # MPI: collectives on arrays and Tensors
-    "nn": 4, "data": 4, "serialize": 4, "micro": 4,
-    "optim": 5,
-    "plots": 6, "train": 7,
-    "viz": 8,
-    "explain": 9,
-    "cli": 10,
-    "__init__": 11, "__main__": 11,
+    "errors": 0, "graph": 0,
+    "backend": 1,  # the array libraries: NumPy, and CuPy on a GPU
+    "ops": 2, "scalar": 2,  # the two engines' foundations: op tables on arrays, Value
+    "engine": 3,  # Tensor, recording, the sweeps
+    "func": 4, "gradcheck": 4,  # transforms
+    "distributed": 4,  # MPI: collectives on arrays and Tensors
+    "nn": 5, "data": 5, "serialize": 5, "micro": 5,
+    "optim": 6,
+    "plots": 7, "train": 8,
+    "viz": 9,
+    "explain": 10,
+    "cli": 11,
+    "__init__": 12, "__main__": 12,
 }
 # Edges that reach up on purpose, each imported lazily where it is used.
 EXCEPTIONS: dict[tuple[str, str], str] = {

@@ -87,6 +87,7 @@ from .engine.functions import (
 from .errors import (
     AnomalyError,
     ChainruleError,
+    DeviceError,
     GradcheckError,
     GraphError,
     GraphvizNotFoundError,
@@ -126,7 +127,7 @@ __all__ = [
     "viz",
     "Context", "Function", "grad", "gradcheck", "gradgradcheck", "hessian", "jacfwd",
     "jacrev", "jvp", "value_and_grad", "vjp",
-    "AnomalyError", "ChainruleError", "GradcheckError", "GraphvizNotFoundError", "GraphError",
+    "AnomalyError", "ChainruleError", "DeviceError", "GradcheckError", "GraphvizNotFoundError", "GraphError",
     "ShapeError", "detect_anomaly",
     "Tensor", "get_default_dtype", "set_default_dtype",
     "abs", "arange", "argmax", "argmin", "broadcast_to", "clip", "concatenate", "cos",

@@ -1,13 +1,18 @@
-"""The array library behind the tensor engine: NumPy today.
+"""The array libraries behind the tensor engine: NumPy on the cpu, CuPy on a GPU.
 
-Every array call the engine and its derivative rules make goes through this
-module, so another NumPy-compatible library (CuPy, say) can stand in by
-changing ``xp`` and the few helpers below, without touching any op.
+An array carries its library, and every op runs on the library of its inputs:
+``numpy.exp(a)`` on a CuPy array runs CuPy's exp (NumPy hands it over through
+the ``__array_ufunc__`` / ``__array_function__`` protocols), so no op is
+written twice. This module is where the two libraries differ, handled once:
+making new arrays next to a given one (``zeros(..., like=a)``), adding into
+repeated indices (``scatter_add``), strided windows (``as_strided``), the
+error function, and which arrays may be written into. Nothing moves between
+devices implicitly: ``to_device`` and ``to_host`` are the only transfers.
 
 The names here double as the *array namespace* a derivative rule receives as
 ``m``: the same rule runs on plain arrays (fast, first-order) or, through
-``chainrule.ops.tensor_math``, on Tensors (recorded, so it can be
-differentiated again). Both namespaces offer the same names.
+``chainrule.ops.traced``, on Tensors (recorded, so it can be differentiated
+again). Both namespaces offer the same names.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy
+
+from .errors import DeviceError
 
 xp = numpy
 ndarray = numpy.ndarray
@@ -30,6 +37,123 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"chainrule(\.
 Array = Any  # an xp.ndarray; kept loose so another backend type-checks too
 Pair = tuple[int, int]
 
+# ---------------------------------------------------------------- devices
+_CUDA: list[Any] = []  # (cupy, cupyx) once a GPU was asked for; tests put a stand-in here
+
+
+def cuda_modules() -> tuple[Any, Any]:
+    """CuPy and cupyx, imported the first time a GPU is asked for."""
+    if not _CUDA:
+        try:
+            import cupy  # type: ignore[import-not-found]
+            import cupyx  # type: ignore[import-not-found]
+            import cupyx.scipy.special  # type: ignore[import-not-found]  # noqa: F401
+        except ImportError:
+            raise DeviceError(
+                "device 'cuda' needs CuPy: pip install 'chainrule[cuda13]' (or "
+                "'chainrule[cuda12]', matching the CUDA of your driver)"
+            ) from None
+        _CUDA.append((cupy, cupyx))
+    return _CUDA[0]  # type: ignore[no-any-return]
+
+
+def use_cuda_modules(cupy: Any, cupyx: Any) -> None:
+    """Run "cuda" on these modules (the test double that stands in for CuPy)."""
+    _CUDA[:] = [(cupy, cupyx)]
+
+
+def cuda_available() -> bool:
+    """Whether CuPy is installed and sees a GPU."""
+    try:
+        cupy = cuda_modules()[0]
+        return bool(cupy.cuda.runtime.getDeviceCount() > 0)
+    except Exception:  # noqa: BLE001 - no CuPy, no driver, no device: not available
+        return False
+
+
+def on_device(a: Any) -> bool:
+    """Whether ``a`` is an array of the GPU library (not NumPy's, not a number)."""
+    return bool(_CUDA) and isinstance(a, _CUDA[0][0].ndarray)
+
+
+def namespace(a: Any) -> Any:
+    """The array library ``a`` belongs to: numpy, or cupy for a GPU array."""
+    return _CUDA[0][0] if type(a) is not ndarray and on_device(a) else numpy
+
+
+def parse_device(device: Any, where: str) -> tuple[str, int]:
+    """``"cpu"``, ``"cuda"``, ``"cuda:N"`` (or a Tensor's ``.device``) as (kind, index)."""
+    text = str(device)
+    if text == "cpu":
+        return "cpu", 0
+    if text == "cuda" or text.startswith("cuda:") and text[5:].isdigit():
+        return "cuda", int(text[5:]) if ":" in text else 0
+    raise ValueError(f"{where}: unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'")
+
+
+def device_of(a: Any) -> str:
+    """Where ``a`` lives: "cpu", or "cuda:N"."""
+    if on_device(a):
+        return f"cuda:{a.device.id}"
+    return "cpu"
+
+
+def to_device(a: Any, device: Any, where: str = "to") -> Any:
+    """``a`` copied to ``device`` (itself if it is there already): an explicit transfer."""
+    kind, index = parse_device(device, where)
+    if kind == "cpu":
+        return to_host(a)
+    cupy = cuda_modules()[0]
+    if on_device(a) and a.device.id == index:
+        return a
+    with cupy.cuda.Device(index):
+        return cupy.asarray(a)
+
+
+def to_host(a: Any) -> Any:
+    """``a`` as a NumPy array: a GPU array is copied back (waiting for the GPU)."""
+    return a.get() if on_device(a) else a
+
+
+def is_array(a: Any) -> bool:
+    return type(a) is ndarray or isinstance(a, ndarray) or on_device(a)
+
+
+def array_of(a: Any) -> Any:
+    """An op's result as an array of its library (NumPy gives 0-d results as scalars)."""
+    return a if is_array(a) else numpy.asarray(a)
+
+
+def writable_fresh(a: Any) -> bool:
+    """Whether ``a`` owns its memory and may be written into (a gradient may be added
+    in place into it)."""
+    if a.base is not None:
+        return False
+    return bool(a.flags.writeable) if type(a) is ndarray else True
+
+
+def zeros_of(shape: Sequence[int], dtype: Any, like: Any) -> Array:
+    return namespace(like).zeros(shape, dtype=dtype)
+
+
+def empty_of(shape: Sequence[int], dtype: Any, like: Any) -> Array:
+    return namespace(like).empty(shape, dtype=dtype)
+
+
+def arange_of(n: int, like: Any) -> Array:
+    return namespace(like).arange(n)
+
+
+def eye_of(n: int, dtype: Any, like: Any) -> Array:
+    return namespace(like).eye(n, dtype=dtype)
+
+
+def result_type(a: Any, b: Any) -> Any:
+    """The dtype NumPy's promotion gives ``a`` and ``b`` (arrays of any library, or numbers)."""
+    return numpy.result_type(getattr(a, "dtype", a), getattr(b, "dtype", b))
+
+
+# ---------------------------------------------------------------- the rules' namespace
 exp = xp.exp
 log = xp.log
 sqrt = xp.sqrt
@@ -44,8 +168,6 @@ minimum = xp.minimum
 matmul = xp.matmul
 concatenate = xp.concatenate
 _add_reduce: Any = xp.add.reduce  # the C entry point behind ndarray.sum, without its Python layer
-zeros = xp.zeros
-ones = xp.ones
 zeros_like = xp.zeros_like
 ones_like = xp.ones_like
 
@@ -78,7 +200,7 @@ def transpose(a: Array, axes: Sequence[int]) -> Array:
 
 def broadcast_to(a: Array, shape: Sequence[int]) -> Array:
     """``a`` repeated to ``shape``, as a new writeable array (a gradient gets written to)."""
-    out = xp.empty(shape, dtype=getattr(a, "dtype", None))
+    out = empty_of(shape, getattr(a, "dtype", None), a)
     out[...] = a
     return out
 
@@ -112,7 +234,10 @@ _erf_ufunc = numpy.frompyfunc(math.erf, 1, 1)
 
 
 def erf(a: Array) -> Array:
-    """The error function, elementwise (SciPy's when installed, else the math module's)."""
+    """The error function, elementwise (cupyx's on a GPU; SciPy's when installed, else
+    the math module's)."""
+    if on_device(a):
+        return _CUDA[0][1].scipy.special.erf(a)
     try:
         from scipy.special import erf as scipy_erf
     except ImportError:  # pragma: no cover - depends on the environment
@@ -124,9 +249,11 @@ def erf(a: Array) -> Array:
 
 def index_add(values: Array, shape: tuple[int, ...], index: Any) -> Array:
     """Zeros of ``shape`` with ``values`` added at ``index``; repeated indices accumulate."""
-    out = xp.zeros(shape, dtype=values.dtype)
+    out = zeros_of(shape, values.dtype, values)
     if _is_basic(index):
         out[index] = values
+    elif on_device(out):
+        _CUDA[0][1].scatter_add(out, index, values)  # CuPy: in no fixed order
     else:
         xp.add.at(out, index, values)
     return out
@@ -151,12 +278,11 @@ def windows2d(x: Array, kernel: tuple[int, int], stride: tuple[int, int]) -> Arr
     sh, sw = stride
     ho, wo = (h - kh) // sh + 1, (w - kw) // sw + 1
     s = x.strides
-    return xp.lib.stride_tricks.as_strided(
-        x,
-        shape=(*lead, kh, kw, ho, wo),
-        strides=(*s[:-2], s[-2], s[-1], s[-2] * sh, s[-1] * sw),
-        writeable=False,
-    )
+    shape = (*lead, kh, kw, ho, wo)
+    strides = (*s[:-2], s[-2], s[-1], s[-2] * sh, s[-1] * sw)
+    if on_device(x):  # CuPy's as_strided has no writeable= (nothing writes into it here)
+        return _CUDA[0][0].lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
 
 
 def conv_out_size(
@@ -187,7 +313,7 @@ def fold2d(cols: Array, size: Pair, kernel: Pair, stride: Pair, padding: Pair) -
     c = ck // (kh * kw)
     blocks = cols.reshape(*pre, c, kh, kw, ho, wo)
     hp, wp = size[0] + 2 * padding[0], size[1] + 2 * padding[1]
-    out = xp.zeros((*pre, c, hp, wp), dtype=cols.dtype)
+    out = zeros_of((*pre, c, hp, wp), cols.dtype, cols)
     for i in range(kh):  # one strided add per kernel offset, vectorized over all windows
         for j in range(kw):
             out[..., i : i + sh * (ho - 1) + 1 : sh, j : j + sw * (wo - 1) + 1 : sw] += blocks[

@@ -20,6 +20,10 @@ class AnomalyError(ChainruleError, FloatingPointError):
     """Under ``cr.detect_anomaly()``: the first NaN or infinity an op made, forward or backward."""
 
 
+class DeviceError(ChainruleError, RuntimeError):
+    """A device that cannot be used here, or arrays on two devices in one op."""
+
+
 class GradcheckError(ChainruleError, AssertionError):
     """An analytic derivative that disagrees with the numerical one."""
 

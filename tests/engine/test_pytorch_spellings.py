@@ -25,8 +25,8 @@ def test_conversions() -> None:
     assert x.to(cr.tensor(np.zeros(1))).dtype == np.float64
     (d * d).sum().backward()
     assert x.grad.dtype == np.float32  # the gradient is cast back
-    with pytest.raises(ValueError, match="device 'cuda:7'"):
-        x.to("cuda:7")
+    with pytest.raises(ValueError, match="device 'gpu'"):
+        x.to("gpu")
     assert x.device == "cpu"
 
 

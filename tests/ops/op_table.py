@@ -744,6 +744,8 @@ CASES: list[OpCase] = [
         split=shape_ops.splits_advanced(index)), _index_add_ref, index_add_sample),
     OpCase("identity", lambda x: x._apply(shape_ops.identity, x), lambda x: x, one()),
     OpCase("clone", lambda x: x.clone(), lambda x: x, one()),
+    OpCase("to_device", lambda x: x._apply(shape_ops.to_device, x, device=x.device),
+           lambda x: x, one()),
     # a cast there and back: extended precision keeps float64's numbers exactly
     OpCase("astype", lambda x: x.astype(np.longdouble).astype(x.dtype), lambda x: x, one()),
     # a composite, to see ops interact

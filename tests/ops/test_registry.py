@@ -28,7 +28,7 @@ NOT_OPERATIONS = {
     "__invert__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__", "__and__",
     "__or__", "__hash__", "__array_ufunc__",
     # spellings of the astype op (registered) and the in-place versions of registered ops
-    "to", "float", "double", "cpu", "__iadd__", "__isub__", "__imul__", "__itruediv__",
+    "to", "float", "double", "cpu", "cuda", "__iadd__", "__isub__", "__imul__", "__itruediv__",
     "add_", "sub_", "mul_", "div_", "clamp_", "fill_", "zero_", "copy_",
 }
 

@@ -17,6 +17,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from .. import backend
 from ..backend import ndarray, xp
 from ..errors import GraphError
 
@@ -66,8 +67,9 @@ class TensorBase:
     _seq: int
     _pending: Any
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        arr = to_array(data, dtype, "tensor")
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 device: Any = None) -> None:
+        arr = to_array(data, dtype, "tensor", device)
         if requires_grad and arr.dtype.kind not in "fc":
             raise TypeError(
                 f"tensor: only floating-point tensors can require grad, got dtype {arr.dtype}; "
@@ -122,7 +124,8 @@ class TensorBase:
 
     @property
     def device(self) -> str:
-        return "cpu"
+        """Where the data lives: "cpu", or "cuda:N" (a CuPy array on GPU N)."""
+        return backend.device_of(self.data)
 
     @property
     def requires_grad(self) -> bool:
@@ -177,7 +180,11 @@ class TensorBase:
 
     # ----------------------------------------------------------------- conversions
     def numpy(self) -> Any:
-        """The data as an ndarray (shared, not copied)."""
+        """The data as an ndarray (shared, not copied); a GPU tensor must come to the cpu
+        first (``t.cpu().numpy()``)."""
+        if backend.on_device(self.data):
+            raise TypeError(f"numpy: this tensor is on {self.device}; copy it to the cpu "
+                            "first with t.cpu().numpy()")
         return self.data
 
     def item(self) -> Any:
@@ -192,6 +199,9 @@ class TensorBase:
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        if backend.on_device(self.data):  # as CuPy: no transfer happens by itself
+            raise TypeError(f"cannot turn a tensor on {self.device} into a NumPy array "
+                            "implicitly; copy it with t.cpu() (or t.cpu().numpy())")
         data = xp.asarray(self.data)
         return data if dtype is None else data.astype(dtype)
 
@@ -226,8 +236,8 @@ class TensorBase:
         return bool(self.data.all())
 
     def __repr__(self) -> str:
-        body = array_text(self.data)
-        extras = []
+        body = array_text(backend.to_host(self.data))  # printing a GPU tensor copies it
+        extras = [f"device='{self.device}'"] if backend.on_device(self.data) else []
         dt = self.data.dtype
         if dt != get_default_dtype() and dt != xp.int64 and dt != xp.bool_:
             extras.append(f"dtype={dt}")
@@ -293,11 +303,14 @@ class HookHandle:
     __call__ = remove
 
 
-def to_array(data: Any, dtype: Any, where: str) -> Any:
+def to_array(data: Any, dtype: Any, where: str, device: Any = None) -> Any:
     """``data`` as a new array. Python numbers and lists of floats take the default
-    floating dtype; arrays keep their own unless ``dtype`` says otherwise."""
+    floating dtype; arrays keep their own unless ``dtype`` says otherwise. With
+    ``device`` the array is made there; else where ``data`` is (the cpu for lists)."""
     if isinstance(data, TensorBase):
         data = data.data
+    if backend.on_device(data) or device is not None and device != "cpu":
+        return _to_device_array(data, dtype, where, device)
     try:
         arr = xp.array(data, dtype=dtype)
     except (TypeError, ValueError) as exc:
@@ -313,6 +326,14 @@ def to_array(data: Any, dtype: Any, where: str) -> Any:
     if dtype is None and arr.dtype == xp.float64 and not isinstance(data, (ndarray, xp.generic)):
         arr = arr.astype(_DEFAULT_DTYPE[0], copy=False)
     return arr
+
+
+def _to_device_array(data: Any, dtype: Any, where: str, device: Any) -> Any:
+    target = backend.device_of(data) if device is None else device
+    if backend.on_device(data):
+        arr = data.astype(dtype) if dtype is not None else data.copy()
+        return backend.to_device(arr, target, where)
+    return backend.to_device(to_array(data, dtype, where), target, where)
 
 
 def array_text(a: Any) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backend import xp
+from .. import backend
 from ..ops import traced
 from . import mode
 from .base import TensorBase, next_seq
@@ -61,7 +61,7 @@ def push_tangents(op: Any, args: tuple, params: Any, out: TensorBase) -> None:
             if result is None:
                 continue
             if not isinstance(result, TensorBase):
-                result = _wrap_like(out, xp.asarray(result))
+                result = _wrap_like(out, backend.array_of(result))
             set_tangent(out, level, result)
     finally:
         active[:] = saved

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from .. import backend
 from ..backend import xp
 from ..errors import GraphError, ShapeError
 from ..ops.op import Op
@@ -100,7 +101,7 @@ class FunctionOp(Op):
             if gi is None or not need:
                 result.append(None)
                 continue
-            arr = gi.data if isinstance(gi, Tensor) else xp.asarray(gi)
+            arr = gi.data if isinstance(gi, Tensor) else backend.array_of(gi)
             shape = xp.shape(inputs[i].data if isinstance(inputs[i], Tensor) else inputs[i])
             try:
                 xp.broadcast_shapes(arr.shape, shape)
@@ -176,7 +177,7 @@ class Function:
             raise TypeError(
                 f"{cls.__name__}.forward returned {len(raw)} values; a gate returns one tensor"
             )
-        out_data = raw.data if isinstance(raw, Tensor) else xp.asarray(raw)
+        out_data = raw.data if isinstance(raw, Tensor) else backend.array_of(raw)
         if out_data.dtype.kind not in "biufc":
             raise TypeError(
                 f"{cls.__name__}.forward returned {type(raw).__name__} (dtype "

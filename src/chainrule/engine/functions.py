@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .. import backend
 from ..backend import xp
 from ..ops import REGISTRY, conv, elementwise, shape
 from ..ops._util import raw
@@ -68,7 +69,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     for v, n in ((a, "a"), (b, "b")):
         if not isinstance(v, (Tensor, int, float, xp.ndarray, xp.generic)):
             raise operand_error(f"where ({n})", type(v).__name__)
-    c = xp.asarray(raw(cond))
+    c = backend.array_of(raw(cond))
     if c.dtype != bool:
         raise TypeError(f"where: cond must be boolean, got dtype {c.dtype}")
     return apply(elementwise.where, c, a, b)  # type: ignore[no-any-return]

@@ -15,6 +15,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .. import backend
 from ..backend import ndarray, xp
 from ..errors import ShapeError
 from ..ops._util import raw
@@ -44,6 +45,12 @@ def operand_error(where: str, what: str) -> TypeError:
 
 
 def _forward_error(op: Op, arrays: Sequence[Any], exc: Exception) -> Exception:
+    devices = sorted({backend.device_of(a) for a in arrays if backend.is_array(a)})
+    if len(devices) > 1:
+        return backend.DeviceError(
+            f"{op.name}: its inputs are on {' and '.join(devices)}; nothing moves between "
+            f"devices by itself: move one with .to('{devices[-1]}') (or .cpu())"
+        )
     if isinstance(exc, ValueError):
         if op.describe is not None:
             return ShapeError(f"{op.name}: {op.describe(*arrays)}")
@@ -69,7 +76,7 @@ def apply(op: Op, *args: Any, **params: Any) -> Any:
     except (ValueError, TypeError) as exc:
         raise _forward_error(op, arrays, exc) from None
     if type(out) is not ndarray:
-        out = xp.asarray(out)
+        out = backend.array_of(out)
     t = _new(TENSOR)
     t.data = out
     t.grad = None
@@ -102,7 +109,7 @@ def unary_method(op: Op) -> Callable[[Any], Any]:
         except (ValueError, TypeError) as exc:
             raise _forward_error(op, [xd], exc) from None
         if type(out) is not ndarray:
-            out = xp.asarray(out)
+            out = backend.array_of(out)
         t = _new(TENSOR)
         t.data = out
         t.grad = None
@@ -143,7 +150,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
             if isinstance(b, TensorBase):
                 bd, rb = b.data, b._requires_grad
             elif type(b) in _PY_NUMBERS and ad.dtype.kind in "fc":
-                bd, rb = xp.asarray(b, ad.dtype), False
+                bd, rb = xp.asarray(b, ad.dtype) if type(ad) is ndarray else ad.dtype.type(b), False
             elif type(b) in _CONSTANT_TYPES or isinstance(b, _CONSTANTS):
                 bd, rb = b, False
             else:
@@ -151,7 +158,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
         elif isinstance(b, TensorBase):
             bd, rb = b.data, b._requires_grad
             if type(a) in _PY_NUMBERS and bd.dtype.kind in "fc":
-                ad, ra = xp.asarray(a, bd.dtype), False
+                ad, ra = xp.asarray(a, bd.dtype) if type(bd) is ndarray else bd.dtype.type(a), False
             elif type(a) in _CONSTANT_TYPES or isinstance(a, _CONSTANTS):
                 ad, ra = a, False
             else:
@@ -163,7 +170,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
         except (ValueError, TypeError) as exc:
             raise _forward_error(op, [ad, bd], exc) from None
         if type(out) is not ndarray:
-            out = xp.asarray(out)
+            out = backend.array_of(out)
         t = _new(TENSOR)
         t.data = out
         t.grad = None
@@ -248,6 +255,8 @@ def as_tensor(x: Any, where: str) -> Any:
     """``x`` as a Tensor: a Tensor as it is, a numeric ndarray or number as a constant."""
     if isinstance(x, TensorBase):
         return x
+    if backend.on_device(x):
+        return leaf(x)
     if isinstance(x, _CONSTANTS):
         arr = xp.asarray(x)
         if arr.dtype.kind in "biufc":

@@ -300,7 +300,7 @@ def _run_hooks(node: Any, g: Any, create_graph: bool, wrap: Callable[[Any], Any]
         gt = g if isinstance(g, TensorBase) else wrap(g)
         new = hook(gt)
         if new is not None:
-            new_data = new.data if isinstance(new, TensorBase) else xp.asarray(new)
+            new_data = new.data if isinstance(new, TensorBase) else backend.array_of(new)
             if new_data.shape != gt.shape:
                 raise ShapeError(
                     f"hook: returned a gradient of shape {new_data.shape}, expected {gt.shape}"
@@ -333,14 +333,14 @@ def _accumulate_into(sink: dict[Any, Any], create_graph: bool, wrap: Callable[[A
             leaf.grad = _add(current, g if isinstance(g, TensorBase) else wrap(g))
         else:
             if type(g) is not ndarray:  # NumPy gives 0-d results as scalars
-                g = xp.asarray(g)
+                g = backend.array_of(g)
             if current is None:
-                if id(g) in claimed or g.base is not None or not g.flags.writeable:
+                if id(g) in claimed or not backend.writable_fresh(g):
                     g = g.copy()
                 claimed.add(id(g))
                 leaf.grad = wrap(g)
             elif (current._node is None and current.data.shape == g.shape
-                  and current.data.flags.writeable):
+                  and backend.writable_fresh(current.data)):
                 current.data += g
             else:
                 leaf.grad = wrap(current.data + g)
@@ -358,9 +358,13 @@ def seed_for(root: Any, gradient: Any, where: str) -> Any:
                 "to start from; pass gradient= an array of that shape (the vector of the "
                 "vector-Jacobian product), or reduce first, e.g. y.sum().backward()"
             )
-        dtype = root.data.dtype
-        return xp.array(1, dtype) if root.data.ndim == 0 else xp.ones(root.data.shape, dtype)
-    g = gradient.data if isinstance(gradient, TensorBase) else xp.asarray(gradient)
+        return xp.ones_like(root.data)
+    g = gradient.data if isinstance(gradient, TensorBase) else backend.array_of(gradient)
+    if backend.device_of(g) != backend.device_of(root.data):
+        raise backend.DeviceError(
+            f"{where}: the gradient is on {backend.device_of(g)} but the output on "
+            f"{backend.device_of(root.data)}; move it with .to(...)"
+        )
     if g.shape != root.shape:
         raise ShapeError(
             f"{where}: gradient has shape {g.shape} but the output has shape {root.shape}; "

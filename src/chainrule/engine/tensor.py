@@ -13,6 +13,7 @@ import builtins
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
+from .. import backend
 from ..backend import xp
 from ..ops import elementwise, linalg, reduce, shape
 from ..ops._util import norm_axes, raw
@@ -156,13 +157,15 @@ class Tensor(TensorBase):
                keepdim: bool | None = None) -> Tensor:
         """The index of the maximum (of the flattened tensor when ``axis`` is None)."""
         axis = _axis(axis, dim, "argmax")
-        return leaf(xp.asarray(self.data.argmax(axis=axis, keepdims=bool(keepdims or keepdim))))
+        found = self.data.argmax(axis=axis, keepdims=bool(keepdims or keepdim))
+        return leaf(backend.array_of(found))
 
     def argmin(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
                keepdim: bool | None = None) -> Tensor:
         """The index of the minimum (of the flattened tensor when ``axis`` is None)."""
         axis = _axis(axis, dim, "argmin")
-        return leaf(xp.asarray(self.data.argmin(axis=axis, keepdims=bool(keepdims or keepdim))))
+        found = self.data.argmin(axis=axis, keepdims=bool(keepdims or keepdim))
+        return leaf(backend.array_of(found))
 
     def prod(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
              keepdim: bool | None = None) -> Tensor:
@@ -262,21 +265,29 @@ class Tensor(TensorBase):
             return self
         return apply(shape.astype, self, dtype=xp.dtype(dtype))
 
-    def to(self, target: Any) -> Tensor:
-        """PyTorch's ``to``: another dtype (``t.to(cr.float64)``), a device (``"cpu"``), or
-        the dtype of another tensor. Returns ``self`` when nothing changes."""
+    def to(self, target: Any, dtype: Any = None) -> Tensor:
+        """PyTorch's ``to``: a dtype (``t.to(cr.float64)``), a device (``t.to("cuda")``),
+        both (``t.to("cuda", cr.float32)``), or another tensor's dtype and device. A copy
+        to another device is recorded (its gradient goes back); nothing else ever moves
+        between devices. Returns ``self`` when nothing changes."""
         if isinstance(target, TensorBase):
-            return self.astype(target.dtype)
+            return self.to(target.device, target.dtype)
         if isinstance(target, str):
-            if target != "cpu":
-                raise ValueError(f"to: unknown device {target!r}; this tensor is on the cpu")
-            return self
+            moved = self
+            if backend.device_of(self.data) != target and not (
+                    target == "cuda" and backend.device_of(self.data) == "cuda:0"):
+                moved = apply(shape.to_device, self, device=target)
+            return moved if dtype is None else moved.astype(dtype)
         try:
-            dtype = xp.dtype(target)
+            as_dtype = xp.dtype(target)
         except TypeError:
             raise TypeError(f"to: expected a dtype, a device or a tensor, got {target!r}"
                             ) from None
-        return self.astype(dtype)
+        return self.astype(as_dtype)
+
+    def cuda(self, index: int = 0) -> Tensor:
+        """A copy on GPU ``index`` (recorded, as ``to``)."""
+        return self.to(f"cuda:{index}")
 
     def float(self) -> Tensor:
         """As float32 (a recorded cast)."""
@@ -287,8 +298,8 @@ class Tensor(TensorBase):
         return self.astype(xp.float64)
 
     def cpu(self) -> Tensor:
-        """This tensor (it lives on the cpu)."""
-        return self
+        """A copy on the cpu (this tensor, if it is there)."""
+        return self.to("cpu")
 
     def __getitem__(self, index: Any) -> Tensor:
         """NumPy indexing: ints, slices (negative steps too), None, Ellipsis, integer and

@@ -123,9 +123,9 @@ def dropout(x: TensorLike, p: float = 0.5, training: bool = True) -> Tensor:
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        mask = np.zeros(x.data.shape, dtype=x.data.dtype)
+        mask = np.zeros_like(x.data)
     else:
-        keep = _default_generator().random(x.data.shape) >= p
+        keep = _default_generator(x.device).random(x.data.shape) >= p
         mask = (keep * (1.0 / (1.0 - p))).astype(x.data.dtype)
     return x * mask
 

@@ -16,7 +16,7 @@ def raw(x: Any) -> Any:
     not differentiated."""
     if type(x) is ndarray or x is None or isinstance(x, _PLAIN):
         return x
-    return x.data
+    return x.data if hasattr(type(x), "_apply") else x  # a Tensor; else a GPU array
 
 
 def lead(g: Any, out: Any) -> tuple[int, ...]:

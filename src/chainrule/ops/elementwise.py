@@ -65,7 +65,7 @@ erf = unary("erf", backend.erf, lambda m, g, y, x: g * _2_SQRT_PI * m.exp(-(x * 
 
 def _clip_rule(m: Any, g: Any, y: Any, x: Any, lo: Any, hi: Any) -> Any:
     xr = raw(x)  # the gradient passes where lo <= x <= hi, as PyTorch's clamp
-    inside = xp.ones(xr.shape, dtype=bool)
+    inside = xp.ones_like(xr, dtype=bool)
     if lo is not None:
         inside &= xr >= lo
     if hi is not None:
@@ -98,7 +98,7 @@ pow = binary(  # d aᵇ = b·aᵇ⁻¹ da + aᵇ·ln a db   (ln a taken as 0 whe
 
 def _pick(first: Any, second: Any) -> Any:
     """1 where ``first`` wins, ½ on a tie (the gradient is shared), 0 where it loses."""
-    dtype = xp.result_type(first, second)
+    dtype = backend.result_type(first, second)
     w = (first > second).astype(dtype if dtype.kind == "f" else xp.float64)
     w += 0.5 * (first == second)
     return w

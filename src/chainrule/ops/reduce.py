@@ -39,7 +39,8 @@ sum = Op(
 
 def _mean_rule(m: Any, g: Any, y: Any, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     # every element's slope is 1/n
-    if m is backend and g.ndim == 0:  # the mean of everything (a loss): one number to fill
+    if m is backend and g.ndim == 0 and type(g) is xp.ndarray:  # the mean of everything
+        # (a loss) on the cpu: one number to fill
         out = xp.empty(x.shape, dtype=g.dtype)
         out.fill(g.item() / x.size)  # (NumPy is slow at 0-d array × float)
         return out
@@ -97,7 +98,7 @@ def _prod_others(m: Any, x: Any, axes: tuple[int, ...]) -> Any:
     moved = m.transpose(x, perm)
     k = math.prod(x.shape[a] for a in pos)
     flat = m.reshape(moved, tuple(moved.shape[: len(keep)]) + (1, k))
-    rows = m.where(xp.eye(k, dtype=bool), 1.0, flat)  # (..., K, K)
+    rows = m.where(backend.eye_of(k, bool, raw(x)), 1.0, flat)  # (..., K, K)
     others = m.reshape(m.prod(rows, -1), moved.shape)
     inverse = tuple(perm.index(i) for i in range(nd))
     return m.transpose(others, inverse)
@@ -125,14 +126,10 @@ prod = Op(
 
 def lse(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     """log Σ exp(x) on arrays, shifted by the max so nothing overflows."""
-    shift = xp.maximum.reduce(x, axis=axes, keepdims=True)
+    shift = x.max(axis=axes, keepdims=True)
     shift = xp.where(xp.isfinite(shift), shift, 0)  # a row of -inf stays -inf, not nan
     total = backend.sum(xp.exp(x - shift), axes, True)
-    if total.all():
-        out = xp.log(total) + shift
-    else:
-        with xp.errstate(divide="ignore"):  # log 0 = -inf is the right answer for a -inf row
-            out = xp.log(total) + shift
+    out = xp.log(total) + shift  # log 0 = -inf is the right answer for a row of -inf
     return out if keepdims else out.reshape([n for i, n in enumerate(out.shape)
                                              if i - out.ndim not in axes])
 
@@ -178,7 +175,7 @@ log_softmax = Op(  # y = x - logsumexp x:  gᵀJ = g - softmax · Σ g,  J t = t
 
 
 def _ce_forward(x: Any, target: Any, reduction: str) -> Any:
-    losses = lse(x, (-1,), False) - x[xp.arange(x.shape[0]), target]
+    losses = lse(x, (-1,), False) - x[backend.arange_of(x.shape[0], x), target]
     if reduction == "none":
         return losses
     total = backend.sum(losses, None, False)
@@ -187,7 +184,7 @@ def _ce_forward(x: Any, target: Any, reduction: str) -> Any:
 
 def _ce_softmax(m: Any, x: Any) -> Any:
     """Softmax over the classes, shifted by the row max (a constant): it cannot overflow."""
-    e = m.exp(x - xp.maximum.reduce(raw(x), axis=-1, keepdims=True))
+    e = m.exp(x - raw(x).max(axis=-1, keepdims=True))
     return e / m.sum(e, -1, True)
 
 
@@ -195,11 +192,11 @@ def _ce_rule(m: Any, g: Any, y: Any, x: Any, target: Any, reduction: str) -> Any
     # d loss_n / d x_n = softmax(x_n) - onehot(t_n), times g (and 1/N for the mean)
     n = raw(x).shape[0]
     d = _ce_softmax(m, x)
-    rows = xp.arange(n)
+    rows = backend.arange_of(n, raw(x))
     if m is backend:  # a fresh array: take the one-hot off in place
         d[rows, target] -= 1
     else:
-        onehot = xp.zeros(raw(x).shape, dtype=raw(x).dtype)
+        onehot = backend.zeros_of(raw(x).shape, raw(x).dtype, raw(x))
         onehot[rows, target] = 1
         d = d - onehot
     if reduction == "none":  # one g per row
@@ -212,7 +209,7 @@ def _ce_jvp(m: Any, ts: tuple, y: Any, x: Any, target: Any, reduction: str) -> A
     # d loss_n = Σ_c softmax(x_n)_c dx_nc - dx_n[t_n]
     t = ts[0]
     n = raw(x).shape[0]
-    d = m.sum(_ce_softmax(m, x) * t, -1, False) - t[..., xp.arange(n), target]
+    d = m.sum(_ce_softmax(m, x) * t, -1, False) - t[..., backend.arange_of(n, raw(x)), target]
     if reduction == "none":
         return d
     total = m.sum(d, -1, False)

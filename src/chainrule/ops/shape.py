@@ -17,7 +17,7 @@ from typing import Any
 from .. import backend
 from ..backend import xp
 from ..errors import ShapeError
-from ._util import lead, norm_axes
+from ._util import lead, norm_axes, raw
 from .op import Op, register
 
 Shape = tuple[int, ...]
@@ -26,6 +26,14 @@ identity = Op("identity", lambda x: x, (lambda m, g, y, x: g,), lambda m, t, y, 
               formula="y = x;  ∂L/∂x = g", saves=())
 clone = Op("clone", lambda x: x.copy(), (lambda m, g, y, x: g,), lambda m, t, y, x: t[0],
            formula="y = a copy of x (its own array);  ∂L/∂x = g", saves=())
+to_device = Op(  # a copy to another device: the gradient is copied back
+    "to_device",
+    lambda x, device: backend.to_device(x, device),
+    (lambda m, g, y, x, device: m.to_device(g, backend.device_of(raw(x))),),
+    lambda m, t, y, x, device: m.to_device(t[0], device),
+    formula="y = x copied to another device;  ∂L/∂x = g copied back to x's device",
+    saves=(),
+)
 
 reshape = Op(  # same elements, new shape: the gradient takes the old shape back
     "reshape",
@@ -111,7 +119,7 @@ def _batched(index: tuple, nb: int) -> tuple:
 def _advanced_ndim(index: tuple) -> int:
     """How many axes the (broadcast) array indices make; a boolean mask makes one."""
     shapes = [(int(i.sum()),) if i.dtype == bool else i.shape
-              for i in index if isinstance(i, backend.ndarray)]
+              for i in index if backend.is_array(i)]
     return len(xp.broadcast_shapes(*shapes))
 
 
@@ -163,9 +171,9 @@ def _concat_rule(i: int, m: Any, g: Any, y: Any, *xs: Any, axis: int) -> Any:
 
 def _concat_jvp(m: Any, ts: tuple, y: Any, *xs: Any, axis: int) -> Any:
     pre = next(lead(t, x) for t, x in zip(ts, xs, strict=False) if t is not None)
-    dtype = next(t.dtype for t in ts if t is not None)
+    ref = next(t for t in ts if t is not None)  # zeros where an input has no tangent
     parts = [
-        t if t is not None else m.zeros(pre + x.shape, dtype)
+        t if t is not None else m.zeros_of(pre + x.shape, ref.dtype, ref)
         for t, x in zip(ts, xs, strict=True)
     ]
     return m.concatenate(parts, axis)
@@ -213,6 +221,7 @@ register("getitem", getitem, methods="__getitem__", family=_F)
 register("index_add", index_add, family=_F)
 register("identity", identity, family=_F)
 register("clone", clone, methods="clone", family=_F)
+register("to_device", to_device, family=_F)
 register("concatenate", concatenate, function="concatenate", family=_F)
 register("pad", pad, function="pad", methods="pad", family=_F)
 register("squeeze", function="squeeze", methods="squeeze", family=_F,
@@ -329,7 +338,7 @@ def plain_index(index: Any, tensor_type: type) -> tuple:
             i = xp.asarray(i)
             if i.size == 0:  # [] selects nothing, as in NumPy (not a float array)
                 i = i.astype(xp.intp)
-        if isinstance(i, backend.ndarray):
+        if backend.is_array(i):
             if i.dtype.kind not in "biu":
                 raise IndexError(
                     f"getitem: an index array must hold integers or booleans, not {i.dtype}"
@@ -350,10 +359,11 @@ def splits_advanced(index: tuple) -> bool:
 
     Next to an array, an int is an advanced index too: ``x[arr, :, 0]`` is split.
     """
-    if builtins.len(index) < 3 or not any(isinstance(i, backend.ndarray) for i in index):
+    if builtins.len(index) < 3 or not any(backend.is_array(i) for i in index):
         return False  # (a split needs something between two advanced indices)
     pos = [k for k, i in enumerate(index)
-           if isinstance(i, (backend.ndarray, int, xp.integer)) and not isinstance(i, bool)]
+           if (backend.is_array(i) or isinstance(i, (int, xp.integer)))
+           and not isinstance(i, bool)]
     return builtins.len(pos) > 1 and pos[-1] - pos[0] + 1 != builtins.len(pos)
 
 

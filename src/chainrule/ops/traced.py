@@ -138,6 +138,10 @@ def pad(x: Any, widths: Any, value: float = 0.0) -> Any:
     return _run(shape.pad, x, widths=tuple(builtins.map(tuple, widths)), value=value)
 
 
+def to_device(x: Any, device: Any) -> Any:
+    return _run(shape.to_device, x, device=device)
+
+
 def unfold2d(x: Any, kernel: Any, stride: Any, padding: Any) -> Any:
     return _run(conv.unfold2d, x, kernel=kernel, stride=stride, padding=padding)
 
@@ -147,8 +151,8 @@ def fold2d(cols: Any, size: Any, kernel: Any, stride: Any, padding: Any) -> Any:
 
 
 # Constants: arrays, which any op takes as an input that needs no gradient.
-zeros = backend.zeros
-ones = backend.ones
+def zeros_of(shape: Any, dtype: Any, like: Any) -> Any:
+    return backend.zeros_of(shape, dtype, raw(like))
 
 
 def zeros_like(x: Any) -> Any:
