@@ -18,6 +18,7 @@ LAYERS: dict[str, int] = {
     "ops": 2, "scalar": 2,  # the two engines' foundations: op tables on arrays, Value
     "engine": 3,  # Tensor, recording, the sweeps
     "func": 4, "gradcheck": 4,  # transforms
+    "cuda": 2,  # is a GPU there?
     "distributed": 4,  # MPI: collectives on arrays and Tensors
     "nn": 5, "data": 5, "serialize": 5, "micro": 5,
     "optim": 6,

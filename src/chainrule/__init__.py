@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib as _importlib
 from typing import TYPE_CHECKING, Any
 
-from . import ops
+from . import cuda, ops
 from .backend import xp as _xp
 from .engine import (
     Tensor,
@@ -123,7 +123,7 @@ float64 = _xp.float64
 __version__ = "0.1.0"
 
 __all__ = [
-    "Value", "data", "distributed", "explain", "func", "load", "nn", "ops", "optim", "save",
+    "Value", "cuda", "data", "distributed", "explain", "func", "load", "nn", "ops", "optim", "save",
     "viz",
     "Context", "Function", "grad", "gradcheck", "gradgradcheck", "hessian", "jacfwd",
     "jacrev", "jvp", "value_and_grad", "vjp",

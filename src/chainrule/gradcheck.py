@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import backend
 from .backend import xp
 from .engine import Tensor, enable_grad, no_grad
 from .engine.functions import concatenate
@@ -25,9 +26,9 @@ def _as_float64(inputs: tuple[Any, ...]) -> tuple[list[Any], list[int]]:
     for i, x in enumerate(inputs):
         arr = x.data if isinstance(x, Tensor) else x
         if isinstance(x, Tensor) and x.requires_grad or (
-            not isinstance(x, Tensor) and xp.asarray(arr).dtype.kind == "f"
-        ):
-            xs.append(_leaf(xp.array(arr, dtype=xp.float64), requires_grad=True))
+            not isinstance(x, Tensor) and backend.array_of(arr).dtype.kind == "f"
+        ):  # a float64 copy, on the input's device
+            xs.append(_leaf(backend.array_of(arr).astype(xp.float64), requires_grad=True))
             diff.append(i)
         else:
             xs.append(x)
@@ -53,9 +54,9 @@ def numerical_jacobian(
         for j in range(flat.size):
             keep = flat[j]
             flat[j] = keep + eps
-            plus = xp.array(f(*xs).data, dtype=xp.float64).reshape(-1)
+            plus = backend.to_host(f(*xs).data).astype(xp.float64).reshape(-1)
             flat[j] = keep - eps
-            minus = xp.array(f(*xs).data, dtype=xp.float64).reshape(-1)
+            minus = backend.to_host(f(*xs).data).astype(xp.float64).reshape(-1)
             flat[j] = keep
             cols.append((plus - minus) / (2 * eps))
     if not cols:
@@ -68,13 +69,13 @@ def analytic_jacobian(out: Tensor, xs: Sequence[Tensor], create_graph: bool = Fa
     n = out.numel()
     if not out.requires_grad:
         return [xp.zeros((n, x.numel())) for x in xs]
-    seed = xp.eye(n, dtype=out.dtype).reshape((n,) + out.shape)
+    seed = backend.eye_of(n, out.dtype, out.data).reshape((n,) + out.shape)
     if create_graph:
         seed = _leaf(seed)
     grads = sweep(out, seed, _leaf, inputs=list(xs), retain_graph=True,
                   create_graph=create_graph) or [None] * len(xs)
     return [
-        xp.zeros((n, x.numel())) if g is None else xp.asarray(
+        xp.zeros((n, x.numel())) if g is None else backend.to_host(
             g.data if isinstance(g, Tensor) else g).reshape(n, x.numel())
         for g, x in zip(grads, xs, strict=True)
     ]
@@ -139,6 +140,7 @@ def gradgradcheck(
     xs, diff = _as_float64(_inputs(inputs))
     out = _output(f, xs, "gradgradcheck")
     v = xp.random.default_rng(seed).standard_normal(out.shape)
+    v = backend.to_device(v, backend.device_of(out.data))  # the cotangent beside the output
 
     def first_derivative(*args: Any) -> Tensor:
         with enable_grad():
@@ -148,10 +150,10 @@ def gradgradcheck(
         o = f(*args)
         targets = [args[i] for i in diff]
         if not o.requires_grad:
-            return _leaf(xp.zeros(sum(t.numel() for t in targets)))
+            return _leaf(backend.zeros_of(sum(t.numel() for t in targets), o.dtype, o.data))
         gs = sweep(o, _leaf(v), _leaf, inputs=targets, retain_graph=True, create_graph=True)
         parts = [
-            g.reshape(-1) if g is not None else _leaf(xp.zeros(t.numel()))
+            g.reshape(-1) if g is not None else _leaf(backend.zeros_of(t.numel(), o.dtype, o.data))
             for g, t in zip(gs or [], targets, strict=True)
         ]
         return concatenate(parts, 0)

@@ -33,6 +33,7 @@ from typing import Any, BinaryIO, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
+from chainrule import backend
 from chainrule.engine import Tensor
 
 FORMAT_KEY = "__chainrule_format__"
@@ -84,7 +85,7 @@ class _Encoder:
         if isinstance(obj, float):
             return obj if math.isfinite(obj) else {"float": repr(obj)}
         if isinstance(obj, Tensor):
-            node = self.array("tensor", np.asarray(obj.data), path)
+            node = self.array("tensor", backend.to_host(obj.data), path)  # a GPU tensor: copied
             return {**node, "requires_grad": bool(obj.requires_grad)}
         if isinstance(obj, np.ndarray):
             return self.array("array", obj, path)
@@ -204,7 +205,8 @@ def _save_safetensors(obj: Any, path: PathLike) -> None:
             )
         if not isinstance(value, (Tensor, np.ndarray)):
             raise TypeError(f"save: {flat}; obj[{key!r}] is a {type(value).__name__}")
-        array = _numeric(f"obj[{key!r}]", np.asarray(getattr(value, "data", value)))
+        array = _numeric(f"obj[{key!r}]", np.asarray(
+            backend.to_host(value.data) if isinstance(value, Tensor) else value))
         if array.dtype.kind == "c":
             raise TypeError(f"save: obj[{key!r}] is complex; .safetensors cannot store it")
         arrays[key] = np.ascontiguousarray(array)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from chainrule import backend
 from chainrule.engine import Tensor
 from chainrule.engine.base import next_seq
 from chainrule.errors import ShapeError
@@ -285,24 +286,25 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Cast floating parameters and buffers to a dtype, in place: ``model.to(cr.float64)``.
 
-        Also ``.to(device)`` and ``.to(device, dtype)`` with ``dtype=`` and
-        ``device=`` keywords, as in PyTorch; the device must be ``"cpu"`` for
-        now. Parameters stay the same objects (an optimizer made before keeps
-        working); their gradients are cast too.
+        Also ``.to(device)`` (``"cpu"``, ``"cuda"``, ``"cuda:N"``) and
+        ``.to(device, dtype)``, with ``dtype=`` and ``device=`` keywords, as in
+        PyTorch. Parameters and buffers stay the same objects (an optimizer
+        made before keeps working; its state follows on the next step); their
+        gradients move and are cast too.
         """
         device, dtype = to_args(args, kwargs)
-        if device is not None and str(device) != "cpu":
-            raise ValueError(
-                f"to: device {str(device)!r} is not available; chainrule runs on 'cpu'"
-            )
-        if dtype is None:
-            return self
         for module in self.modules():
             for t in [*module._parameters.values(), *module._buffers.values()]:
-                if t is not None and np.issubdtype(t.data.dtype, np.floating):
+                if t is None:
+                    continue
+                if dtype is not None and np.issubdtype(t.data.dtype, np.floating):
                     t.data = t.data.astype(dtype)
                     if t.grad is not None:
                         t.grad.data = t.grad.data.astype(dtype)
+                if device is not None:  # parameters stay the same objects, on the device
+                    t.data = backend.to_device(t.data, device, "Module.to")
+                    if t.grad is not None:
+                        t.grad.data = backend.to_device(t.grad.data, device, "Module.to")
         return self
 
     def float(self) -> Module:
@@ -371,13 +373,14 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            array = backend.array_of(value.data if isinstance(value, Tensor) else value)
             if array.shape != target.data.shape:
                 raise ShapeError(
                     f"load_state_dict: {key!r} has shape {target.data.shape} in the model but "
                     f"{array.shape} in the state dict"
                 )
-            arrays[key] = array
+            # a checkpoint holds host arrays: onto the entry's device, explicitly
+            arrays[key] = backend.to_device(array, backend.device_of(target.data))
         for key, array in arrays.items():  # all checked before anything changes
             own[key].data[...] = array
         return IncompatibleKeys(missing, unexpected)

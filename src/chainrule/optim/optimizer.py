@@ -17,6 +17,7 @@ from typing import Any
 
 from numpy.typing import NDArray
 
+from chainrule import backend
 from chainrule.engine import Tensor
 from chainrule.nn.module import zero_grads
 
@@ -65,7 +66,7 @@ class Optimizer:
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for i, p in enumerate(params):
             data = getattr(p, "data", None)
-            if not isinstance(data, np.ndarray):
+            if data is None or not backend.is_array(data):
                 raise TypeError(
                     f"{self._name}: parameter {i} is a {type(p).__name__}, not a Tensor"
                 )
@@ -96,7 +97,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = np.asarray(p.grad.data)
+                grad = p.grad.data
                 if grad.shape != p.data.shape:
                     raise ValueError(
                         f"{self._name}: a parameter of shape {p.data.shape} has a gradient "
@@ -121,7 +122,7 @@ class Optimizer:
             packed["params"] = [number.setdefault(id(p), len(number)) for p in group["params"]]
             groups.append(packed)
         state = {
-            number[pid]: {k: Tensor(v.copy()) if isinstance(v, np.ndarray) else copy.deepcopy(v)
+            number[pid]: {k: Tensor(v.copy()) if backend.is_array(v) else copy.deepcopy(v)
                           for k, v in entry.items()}
             for pid, entry in self.state.items() if pid in number
         }
@@ -186,18 +187,19 @@ def _state_value(where: str, key: str, value: Any, param: Tensor) -> Any:
         return int(np.asarray(value.data if isinstance(value, Tensor) else value))
     if isinstance(value, Tensor):
         value = value.data
-    elif not isinstance(value, np.ndarray) and hasattr(value, "__array__"):
+    elif not backend.is_array(value) and hasattr(value, "__array__"):
         value = np.asarray(value)  # a tensor of another library
-    if not isinstance(value, np.ndarray):
+    if not backend.is_array(value):
         return copy.deepcopy(value)
     if value.shape != param.data.shape:
         raise ValueError(f"{where}: {key!r} has shape {value.shape} in the state dict but its "
                          f"parameter has shape {param.data.shape}")
-    return value.astype(param.data.dtype, copy=True)
+    # on the parameter's device: a checkpoint holds host arrays
+    return backend.to_device(value.astype(param.data.dtype), backend.device_of(param.data))
 
 
 def _is_tensor(obj: object) -> bool:
-    return isinstance(getattr(obj, "data", None), np.ndarray)
+    return backend.is_array(getattr(obj, "data", None))
 
 
 def check_at_least(opt: str, name: str, value: float, low: float) -> None:
