@@ -185,6 +185,11 @@ class ndarray:  # noqa: N801 - CuPy's name
 
     # -- the NumPy protocols, as CuPy answers them
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        # CuPy defers to any other type it does not know (a chainrule Tensor): NumPy then
+        # asks that type's __array_ufunc__, with the CuPy array as it is.
+        if not all(isinstance(x, (ndarray, np.ndarray, np.generic, int, float, bool, complex))
+                   for x in inputs):
+            return NotImplemented
         _refuse_host(inputs, f"{ufunc.__name__}")
         if "out" in kwargs:
             _refuse_host(kwargs["out"], f"{ufunc.__name__} out=")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import backend
-from ..backend import ndarray, xp
+from ..backend import ndarray, on_device, xp
 from ..errors import ShapeError
 from ..ops._util import raw
 from ..ops.op import Op
@@ -151,7 +151,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
                 bd, rb = b.data, b._requires_grad
             elif type(b) in _PY_NUMBERS and ad.dtype.kind in "fc":
                 bd, rb = xp.asarray(b, ad.dtype) if type(ad) is ndarray else ad.dtype.type(b), False
-            elif type(b) in _CONSTANT_TYPES or isinstance(b, _CONSTANTS):
+            elif type(b) in _CONSTANT_TYPES or isinstance(b, _CONSTANTS) or on_device(b):
                 bd, rb = b, False
             else:
                 return NotImplemented
@@ -159,7 +159,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Any, Any], Any]:
             bd, rb = b.data, b._requires_grad
             if type(a) in _PY_NUMBERS and bd.dtype.kind in "fc":
                 ad, ra = xp.asarray(a, bd.dtype) if type(bd) is ndarray else bd.dtype.type(a), False
-            elif type(a) in _CONSTANT_TYPES or isinstance(a, _CONSTANTS):
+            elif type(a) in _CONSTANT_TYPES or isinstance(a, _CONSTANTS) or on_device(a):
                 ad, ra = a, False
             else:
                 return NotImplemented
