@@ -112,7 +112,48 @@ def to_device(a: Any, device: Any, where: str = "to") -> Any:
 
 def to_host(a: Any) -> Any:
     """``a`` as a NumPy array: a GPU array is copied back (waiting for the GPU)."""
-    return a.get() if on_device(a) else a
+    if not on_device(a):
+        return a
+    flush_checks()
+    return a.get()
+
+
+# Index range checks. NumPy raises IndexError for an index out of range; CuPy wraps it
+# around and silently picks another row. Checking a GPU index at once would make the
+# host wait for the GPU (a sync in every step), so the GPU computes the index's min
+# and max and the check waits in this queue until the host reads the GPU anyway
+# (.item(), float(), printing, .cpu()): it comes late, but it comes.
+_PENDING: list[tuple[Any, int, int, str]] = []  # ([min, max] on the GPU, low, high, message)
+_PENDING_LIMIT = 256  # a long run with no host read still checks every 256 index ops
+
+
+def check_range(index: Any, low: int, high: int, message: str) -> None:
+    """Raise IndexError (``message.format(bad_value)``) unless every entry of the integer
+    array ``index`` lies in ``[low, high)``: at once for a NumPy array, and for a GPU
+    array at the next host read."""
+    if not index.size:
+        return
+    if not on_device(index):
+        lo, hi = int(index.min()), int(index.max())
+        if lo < low or hi >= high:
+            raise IndexError(message.format(lo if lo < low else hi))
+        return
+    _PENDING.append((namespace(index).stack([index.min(), index.max()]), low, high, message))
+    if len(_PENDING) >= _PENDING_LIMIT:
+        flush_checks()
+
+
+def flush_checks() -> None:
+    """Read the queued GPU index checks (one transfer) and raise the first that failed."""
+    if not _PENDING:
+        return
+    pending = _PENDING[:]
+    _PENDING.clear()
+    bounds = namespace(pending[0][0]).stack([p[0] for p in pending]).get()  # one host sync
+    for (lo, hi), (_, low, high, message) in zip(bounds.tolist(), pending):
+        if lo < low or hi >= high:
+            raise IndexError(message.format(lo if lo < low else hi) + " (found at the first "
+                             "host read after it: a GPU wraps such an index around)")
 
 
 def is_array(a: Any) -> bool:

@@ -23,5 +23,6 @@ def gpu() -> Iterator[None]:
         yield
     finally:
         backend._CUDA[:] = saved
+        backend._PENDING.clear()
         for key in [k for k in factories._RNG if k != "cpu"]:
             del factories._RNG[key]

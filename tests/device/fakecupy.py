@@ -115,6 +115,22 @@ def _index(index: Any) -> Any:
     return index._a if isinstance(index, ndarray) else index
 
 
+def _wrapped(index: Any, shape: tuple[int, ...]) -> Any:
+    """CuPy wraps an out-of-range integer array index around instead of raising."""
+    items = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(i, np.ndarray) and i.dtype.kind == "b" for i in items):
+        return index
+    out, axis = [], 0
+    for i in items:
+        if i is Ellipsis:
+            axis += len(shape) - sum(j is not None and j is not Ellipsis for j in items)
+        elif isinstance(i, np.ndarray) and i.dtype.kind in "iu" and axis < len(shape):
+            i = np.mod(i, shape[axis]) if shape[axis] else i
+        out.append(i)
+        axis += i is not None and i is not Ellipsis
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
 class ndarray:  # noqa: N801 - CuPy's name
     __slots__ = ("_a",)
     __array_priority__ = 100
@@ -216,11 +232,11 @@ class ndarray:  # noqa: N801 - CuPy's name
 
     # -- indexing
     def __getitem__(self, index: Any) -> ndarray:
-        return _wrap(self._a[_index(index)])  # type: ignore[no-any-return]
+        return _wrap(self._a[_wrapped(_index(index), self._a.shape)])  # type: ignore[no-any-return]
 
     def __setitem__(self, index: Any, value: Any) -> None:
         _refuse_host(value, "setitem")
-        self._a[_index(index)] = _unwrap(value)
+        self._a[_wrapped(_index(index), self._a.shape)] = _unwrap(value)
 
     # -- methods (each runs on the device: nothing here syncs)
     def _m(name: str) -> Any:  # noqa: N805 - builds the methods below

@@ -179,6 +179,13 @@ class TensorBase:
         return self._extra
 
     # ----------------------------------------------------------------- conversions
+    def _read(self) -> Any:
+        """The data, for the host to read: on a GPU, the index checks queued since the
+        last read run first (see backend.check_range)."""
+        if backend._PENDING:
+            backend.flush_checks()
+        return self.data
+
     def numpy(self) -> Any:
         """The data as an ndarray (shared, not copied); a GPU tensor must come to the cpu
         first (``t.cpu().numpy()``)."""
@@ -193,10 +200,10 @@ class TensorBase:
                 f"item: only a tensor with one element converts to a Python number, "
                 f"this one has shape {self.shape}"
             )
-        return self.data.item()
+        return self._read().item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._read().tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         if backend.on_device(self.data):  # as CuPy: no transfer happens by itself
@@ -216,7 +223,7 @@ class TensorBase:
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all()"
             )
-        return bool(self.data)
+        return bool(self._read())
 
     def __float__(self) -> float:
         return float(self.item())
@@ -227,13 +234,13 @@ class TensorBase:
     def __index__(self) -> int:
         if self.data.dtype.kind not in "iu" or self.data.size != 1:
             raise TypeError(f"only an integer tensor with one element is an index, not {self!r}")
-        return int(self.data)
+        return int(self._read())
 
     def any(self) -> bool:
-        return bool(self.data.any())
+        return bool(self._read().any())
 
     def all(self) -> bool:
-        return bool(self.data.all())
+        return bool(self._read().all())
 
     def __repr__(self) -> str:
         body = array_text(backend.to_host(self.data))  # printing a GPU tensor copies it

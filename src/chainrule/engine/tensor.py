@@ -305,6 +305,8 @@ class Tensor(TensorBase):
         """NumPy indexing: ints, slices (negative steps too), None, Ellipsis, integer and
         boolean arrays; repeated indices accumulate their gradients."""
         idx = shape.plain_index(index, Tensor)
+        if backend.on_device(self.data):
+            shape.check_device_index(idx, self.shape, "getitem")
         try:
             return apply(shape.getitem, self, index=idx, split=shape.splits_advanced(idx))
         except IndexError as exc:
@@ -318,8 +320,11 @@ class Tensor(TensorBase):
                 "corrupt its gradient; build a new tensor (cr.where, cr.concatenate), or "
                 "assign under cr.no_grad()"
             )
+        idx = shape.plain_index(index, Tensor)
+        if backend.on_device(self.data):
+            shape.check_device_index(idx, self.shape, "setitem")
         try:
-            self.data[shape.plain_index(index, Tensor)] = raw(value)
+            self.data[idx] = raw(value)
         except (ValueError, TypeError) as exc:
             raise in_place.error("setitem", self, value, exc) from None
         in_place.stamp(self)

@@ -367,6 +367,24 @@ def splits_advanced(index: tuple) -> bool:
     return builtins.len(pos) > 1 and pos[-1] - pos[0] + 1 != builtins.len(pos)
 
 
+def check_device_index(index: tuple, shape: Shape, where: str) -> None:
+    """Range-check the GPU integer arrays in ``index`` (NumPy checks its own; CuPy would
+    wrap an index around): each against the size of the axis it picks from."""
+    consumed = [1 if i is not None and i is not Ellipsis else 0 for i in index]
+    for k, i in enumerate(index):
+        if backend.is_array(i) and i.dtype.kind == "b":
+            consumed[k] = i.ndim
+    axis = 0
+    for k, i in enumerate(index):
+        if i is Ellipsis:
+            axis += builtins.len(shape) - builtins.sum(consumed)
+        elif backend.on_device(i) and i.dtype.kind in "iu" and axis < builtins.len(shape):
+            n = shape[axis]
+            backend.check_range(i, -n, n, f"{where}: index {{}} is out of range for axis "
+                                          f"{axis} of size {n}")
+        axis += consumed[k]
+
+
 def concat_axis(shapes: list[Shape], axis: int) -> int:
     """The (negative) axis to join ``shapes`` along, checked."""
     if not shapes:
