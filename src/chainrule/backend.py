@@ -150,7 +150,7 @@ def flush_checks() -> None:
     pending = _PENDING[:]
     _PENDING.clear()
     bounds = namespace(pending[0][0]).stack([p[0] for p in pending]).get()  # one host sync
-    for (lo, hi), (_, low, high, message) in zip(bounds.tolist(), pending):
+    for (lo, hi), (_, low, high, message) in zip(bounds.tolist(), pending, strict=True):
         if lo < low or hi >= high:
             raise IndexError(message.format(lo if lo < low else hi) + " (found at the first "
                              "host read after it: a GPU wraps such an index around)")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.ops.op_table import CASES, FIRST, OpCase
 
 import chainrule as cr
-from tests.ops.op_table import CASES, FIRST, OpCase
 
 from . import fakecupy
 
