@@ -3,17 +3,16 @@
 The data is :func:`chainrule.data.load_digits` (1,797 real 8x8 digits), split
 once, stratified, into 80 % training and 20 % test images (1,438 / 359) with
 a fixed seed (``split_seed``, 0), so every run is measured on the same test
-images whatever its ``seed``. Two models:
-
-- ``mlp``: inputs standardised with training-set statistics, then
-  64 → 256 → 128 → 10, each hidden layer followed by BatchNorm and ReLU;
-- ``cnn``: two 3x3 convolutions (16 and 32 channels, each followed by ReLU
-  and 2x2 max pooling) and a 128 → 64 → 10 head with BatchNorm and ReLU.
+images whatever its ``seed``. The two models, ``mlp`` and ``cnn``, are in
+:mod:`chainrule.models`.
 
 Training minimises cross-entropy with the chosen optimizer (Adam by default),
 the learning rate following a cosine schedule down to zero over the epochs.
 Started by ``mpiexec -n N``, each process trains on its share of every batch
-(see ``docs/distributed.md``) and only rank 0 prints, plots and saves.
+(see ``docs/distributed.md``) and only rank 0 prints, plots and saves. With
+``device="cuda"`` the model and each batch go to the GPU, and a training step
+leaves the GPU's results there: the host reads them once per epoch (and once
+per step only to show the live loss in the progress bar).
 
 A finished run directory holds ``model.npz`` (the state dict, see
 :func:`chainrule.save`), ``config.json`` (everything needed to rebuild and
@@ -28,7 +27,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -37,8 +36,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from chainrule import backend, nn, optim
 from chainrule import distributed as dist
-from chainrule import nn, optim
 from chainrule.data import (
     DataLoader,
     DistributedSampler,
@@ -46,16 +45,22 @@ from chainrule.data import (
     load_digits,
     train_test_split,
 )
-from chainrule.engine import Tensor, no_grad
 from chainrule.engine.factories import manual_seed
+from chainrule.models import (  # noqa: F401 - also chainrule.train's names, as before
+    MODELS,
+    N_CLASSES,
+    OPTIMIZERS,
+    Standardize,
+    build_model,
+    confusion_matrix,
+    evaluate,
+    format_confusion,
+    make_optimizer,
+)
 from chainrule.nn import functional as F
 from chainrule.nn.parallel import DistributedDataParallel
 from chainrule.plots import plot_confusion, plot_curves
 from chainrule.serialize import load, save
-
-MODELS = ("mlp", "cnn")
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
-N_CLASSES = 10
 RUN_FORMAT = "chainrule-digits-run"
 
 # per model: the defaults that reach the accuracy targets (see docs/training.md)
@@ -144,81 +149,6 @@ class TrainResult:
         return self.history[-1].test_acc if self.history else float("nan")
 
 
-# ------------------------------------------------------------------ pieces
-class Standardize(nn.Module):
-    """``(x - mean) / scale`` with fixed per-feature statistics kept as buffers.
-
-    The statistics come from the training set (``scale`` is its standard
-    deviation plus 0.1, so nearly constant border pixels are not blown up);
-    as buffers they are saved in ``state_dict()`` with the weights.
-    """
-
-    def __init__(self, num_features: int) -> None:
-        super().__init__()
-        self.register_buffer("mean", np.zeros(num_features, dtype=np.float32))
-        self.register_buffer("scale", np.ones(num_features, dtype=np.float32))
-
-    def fit(self, X: NDArray[Any]) -> Standardize:
-        self.mean.data[...] = X.mean(axis=0)
-        self.scale.data[...] = X.std(axis=0) + 0.1
-        return self
-
-    def forward(self, x: Tensor) -> Tensor:
-        return (x - self.mean.data) / self.scale.data
-
-    def extra_repr(self) -> str:
-        return str(self.mean.shape[0])
-
-
-def build_model(name: str, X_train: NDArray[Any] | None = None) -> nn.Module:
-    """A fresh, randomly initialised ``mlp`` or ``cnn`` (seed with ``cr.manual_seed``).
-
-    The MLP standardises its inputs with statistics of ``X_train`` (when given;
-    ``load_state_dict`` restores them otherwise).
-    """
-    if name == "mlp":
-        standardize = Standardize(64)
-        if X_train is not None:
-            standardize.fit(X_train)
-        return nn.Sequential(
-            standardize,
-            nn.Linear(64, 256),
-            nn.BatchNorm1d(256),
-            nn.ReLU(),
-            nn.Linear(256, 128),
-            nn.BatchNorm1d(128),
-            nn.ReLU(),
-            nn.Linear(128, N_CLASSES),
-        )
-    if name == "cnn":
-        return nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # 16 x 4 x 4
-            nn.Conv2d(16, 32, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # 32 x 2 x 2
-            nn.Flatten(),
-            nn.Linear(128, 64),
-            nn.BatchNorm1d(64),
-            nn.ReLU(),
-            nn.Linear(64, N_CLASSES),
-        )
-    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-
-
-def make_optimizer(name: str, params: Iterable[Tensor], lr: float) -> optim.Optimizer:
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, momentum=0.9, nesterov=True)
-    if name == "adam":
-        return optim.Adam(params, lr=lr)
-    if name == "adamw":
-        return optim.AdamW(params, lr=lr)
-    if name == "rmsprop":
-        return optim.RMSprop(params, lr=lr)
-    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
-
-
 def digits_split(
     config: TrainConfig,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.int64], NDArray[np.int64]]:
@@ -228,41 +158,6 @@ def digits_split(
         X, y, test_size=config.test_size, seed=config.split_seed, stratify=y
     )
     return X_tr, X_te, y_tr, y_te
-
-
-def evaluate(
-    model: nn.Module, X: NDArray[Any], y: NDArray[np.int64], batch_size: int = 512
-) -> tuple[float, float, NDArray[np.int64]]:
-    """Mean cross-entropy, accuracy and predicted labels of ``model`` (in eval mode)."""
-    was_training = model.training
-    model.eval()
-    total, preds = 0.0, []
-    with no_grad():
-        for xb, yb in DataLoader(TensorDataset(X, y), batch_size=batch_size):
-            logits = model(xb)
-            total += float(F.cross_entropy(logits, yb, reduction="sum").item())
-            preds.append(logits.data.argmax(axis=1))
-    model.train(was_training)
-    pred = np.concatenate(preds).astype(np.int64)
-    return total / len(y), float((pred == y).mean()), pred
-
-
-def confusion_matrix(
-    y_true: NDArray[np.integer], y_pred: NDArray[np.integer], n_classes: int = N_CLASSES
-) -> NDArray[np.int64]:
-    """``cm[i, j]``: how many images of class ``i`` were predicted as ``j``."""
-    cm = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(cm, (np.asarray(y_true), np.asarray(y_pred)), 1)
-    return cm
-
-
-def format_confusion(cm: NDArray[np.integer]) -> str:
-    """The confusion matrix as an aligned text table (rows: true, columns: predicted)."""
-    n = len(cm)
-    width = max(3, len(str(int(cm.max()))) + 1)
-    head = "true\\pred" + "".join(f"{j:>{width}}" for j in range(n))
-    rows = [f"{i:>9}" + "".join(f"{int(v):>{width}}" for v in cm[i]) for i in range(n)]
-    return "\n".join([head, *rows])
 
 
 # ------------------------------------------------------------------ the loop
@@ -307,15 +202,18 @@ def train(
     progress: bool = True,
     log: Log | None = None,
     threads: int | None = 1,
+    device: str = "cpu",
 ) -> TrainResult:
     """Train ``config.model`` on the digits and return the model, history and confusion matrix.
 
     ``progress`` shows a tqdm bar with the live loss (when tqdm is installed);
     ``log`` receives one line per epoch (default: print to stdout);
-    ``threads`` caps the BLAS threads while training (see :func:`blas_threads`).
+    ``threads`` caps the BLAS threads while training (see :func:`blas_threads`);
+    ``device`` is where the model trains ("cpu", "cuda", "cuda:N").
     """
+    backend.parse_device(device, "train")
     with blas_threads(threads):
-        return _train(config, progress, log)
+        return _train(config, progress, log, device)
 
 
 def local_batch_size(batch_size: int, world_size: int) -> int:
@@ -328,16 +226,19 @@ def local_batch_size(batch_size: int, world_size: int) -> int:
     return batch_size // world_size
 
 
-def _train(config: TrainConfig, progress: bool, log: Log | None) -> TrainResult:
+def _train(config: TrainConfig, progress: bool, log: Log | None, device: str) -> TrainResult:
     dist.init_process_group()  # a world of 1 unless started by mpiexec
     rank, world = dist.get_rank(), dist.get_world_size()
+    if world > 1 and device != "cpu":
+        raise ValueError(f"train: several processes on device {device!r} is not built yet; "
+                         "docs/gpu.md says how it would sit on cr.distributed (NCCL)")
     write: Log = log if log is not None else print
     if rank != 0:
         write, progress = (lambda line: None), False
     start = time.perf_counter()
     X_tr, X_te, y_tr, y_te = digits_split(config)
     manual_seed(config.seed)
-    net = build_model(config.model, X_tr)
+    net = build_model(config.model, X_tr).to(device)
     model = DistributedDataParallel(net) if world > 1 else net
     opt = make_optimizer(config.optimizer, net.parameters(), config.lr)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
@@ -361,8 +262,9 @@ def _train(config: TrainConfig, progress: bool, log: Log | None) -> TrainResult:
         lr = opt.param_groups[0]["lr"]
         model.train()
         bar = _progress(loader, f"epoch {epoch}/{config.epochs}", progress)
-        seen, loss_sum, correct = 0, 0.0, 0
+        seen, loss_sum, correct = 0, 0.0, 0.0  # loss_sum, correct: arrays on the device
         for xb, yb in bar:
+            xb, yb = xb.to(device), yb.to(device)
             logits = model(xb)
             loss = F.cross_entropy(logits, yb)
             opt.zero_grad()
@@ -370,14 +272,15 @@ def _train(config: TrainConfig, progress: bool, log: Log | None) -> TrainResult:
             opt.step()
             n = len(yb)
             seen += n
-            loss_sum += float(loss.item()) * n
-            correct += int((logits.data.argmax(axis=1) == yb.data).sum())
-            if bar is not loader:
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}")
+            loss_sum = loss_sum + loss.data * n  # summed where it lives: no wait for a GPU
+            correct = correct + (logits.data.argmax(axis=1) == yb.data).sum()
+            if bar is not loader:  # the live loss: the one read of the GPU per step
+                bar.set_postfix(loss=f"{float(backend.to_host(loss_sum)) / seen:.4f}")
         if bar is not loader:
             bar.close()
         sched.step()
-        totals = np.array([loss_sum, correct, seen], dtype=np.float64)
+        read = [float(backend.to_host(v)) for v in (loss_sum, correct)]
+        totals = np.array([*read, seen], dtype=np.float64)
         dist.all_reduce(totals)  # every rank's share: the whole epoch
         check_loss(totals[0] / totals[2], epoch, config)  # on every rank alike
         for buffer in net.buffers():  # every rank evaluates and keeps rank 0's statistics
@@ -463,7 +366,8 @@ def load_run(path: str | Path) -> tuple[nn.Module, TrainConfig]:
     return model, config
 
 
-def main_train(config: TrainConfig, out_dir: str | Path, progress: bool = True) -> TrainResult:
+def main_train(config: TrainConfig, out_dir: str | Path, progress: bool = True,
+               device: str = "cpu") -> TrainResult:
     """What ``chainrule train`` does: train, report, and write every file of the run.
 
     Under ``mpiexec`` every process trains and only rank 0 reports and writes.
@@ -475,11 +379,12 @@ def main_train(config: TrainConfig, out_dir: str | Path, progress: bool = True) 
         out.mkdir(parents=True, exist_ok=True)  # fail before training, not after
         epochs = f"{config.epochs} epoch" + ("s" if config.epochs != 1 else "")
         split = f" ({world} processes)" if world > 1 else ""
+        split += f", on {device}" if device != "cpu" else ""
         print(
             f"training {config.model} on 8x8 digits: {epochs}, batch {config.batch_size}{split}, "
             f"{config.optimizer} lr {config.lr:g}, seed {config.seed}"
         )
-    result = train(config, progress=progress and sys.stderr.isatty())
+    result = train(config, progress=progress and sys.stderr.isatty(), device=device)
     if rank != 0:
         return result
     written = save_run(result, out)

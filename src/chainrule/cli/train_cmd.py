@@ -52,14 +52,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-progress", action="store_true", help="no progress bar, only one line per epoch"
     )
+    parser.add_argument(
+        "--device", default="cpu", help="where to train: cpu (default), cuda or cuda:N "
+        "(a GPU needs CuPy: pip install 'chainrule[cuda13]' or 'chainrule[cuda12]')"
+    )
     parser.set_defaults(func=run)
     one_line_errors(parser)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    from chainrule import backend
     from chainrule import distributed as dist
     from chainrule.distributed.group import abort
+    from chainrule.errors import DeviceError
     from chainrule.train import Diverged, TrainConfig, local_batch_size, main_train
 
     dist.init_process_group()  # under mpiexec: one process of many, rank 0 reports
@@ -73,13 +79,18 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
         local_batch_size(config.batch_size, dist.get_world_size())
-    except ValueError as exc:  # every rank finds the same problem: one reports it
+        if backend.parse_device(args.device, "--device")[0] == "cuda":
+            backend.cuda_modules()  # CuPy is there, or say what to install, before training
+            if dist.get_world_size() > 1:
+                raise ValueError("several processes on GPUs are not built yet (docs/gpu.md "
+                                 "says how they would sit on cr.distributed); use one")
+    except (ValueError, DeviceError) as exc:  # every rank finds the same problem: one reports it
         if dist.get_rank() != 0:
             raise SystemExit(2) from None
         fail(f"chainrule train: error: {exc}")
     out = args.out or f"runs/digits-{config.model}"
     try:
-        main_train(config, out, progress=not args.no_progress)
+        main_train(config, out, progress=not args.no_progress, device=args.device)
     except Diverged as exc:  # every rank sees the same (reduced) loss: one reports it
         if dist.get_rank() == 0:
             print(f"chainrule train: error: {exc}", file=sys.stderr)
