@@ -61,6 +61,7 @@ from chainrule.nn import functional as F
 from chainrule.nn.parallel import DistributedDataParallel
 from chainrule.plots import plot_confusion, plot_curves
 from chainrule.serialize import load, save
+
 RUN_FORMAT = "chainrule-digits-run"
 
 # per model: the defaults that reach the accuracy targets (see docs/training.md)
