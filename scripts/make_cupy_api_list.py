@@ -33,7 +33,7 @@ def names(reference: Path) -> set[str]:
                 if not line.startswith(" ") and item:
                     in_block = False  # the block ended at an unindented line
                     continue
-                if not item or item.startswith(":"):
+                if not item or item.startswith((":", "#")):  # options, commented-out names
                     continue
                 qualified = item if item.startswith(("cupy.", "cupyx.")) else f"{module}.{item}"
                 found.add(qualified)
