@@ -52,8 +52,27 @@ def _where() -> str:
     return f"{Path(frame.filename).name}:{frame.lineno}"
 
 
+_ALLOW_SYNC = [True]
+
+
+class DeviceSynchronized(RuntimeError):
+    """What CuPy raises for a sync inside ``cupyx.allow_synchronize(False)``."""
+
+
 def _sync(what: str) -> None:
+    if not _ALLOW_SYNC[-1]:
+        raise DeviceSynchronized(f"{what} synchronized with the device at {_where()}")
     SYNCS.append((what, _where()))
+
+
+@contextlib.contextmanager
+def _allow_synchronize(allow: bool) -> Iterator[None]:
+    CALLED.add("cupyx.allow_synchronize")
+    _ALLOW_SYNC.append(allow)
+    try:
+        yield
+    finally:
+        _ALLOW_SYNC.pop()
 
 
 def _use(name: str) -> None:
@@ -384,7 +403,7 @@ def _erf(a: ndarray) -> ndarray:
     return ndarray(np.vectorize(erf, otypes=[a.dtype])(a._a))
 
 
-cupyx = SimpleNamespace(scatter_add=_scatter_add,
+cupyx = SimpleNamespace(scatter_add=_scatter_add, allow_synchronize=_allow_synchronize,
                         scipy=SimpleNamespace(special=SimpleNamespace(erf=_erf)))
 
 
