@@ -5,7 +5,10 @@ every documented function in ``autosummary`` blocks under a ``currentmodule``.
 This script collects those names, qualified (``cupy.add``, ``cupyx.scatter_add``,
 ``cupy.random.Generator``), one per line.
 
-Usage: python scripts/make_cupy_api_list.py CUPY_REPO/docs/source/reference > tests/device/cupy_api.txt
+Usage::
+
+    python scripts/make_cupy_api_list.py CUPY_REPO/docs/source/reference \\
+        > tests/device/cupy_api.txt
 """
 
 from __future__ import annotations
