@@ -21,7 +21,7 @@ LAYERS: dict[str, int] = {
     "nn": 4, "data": 4, "serialize": 4, "micro": 4,
     "optim": 5,
     "plots": 6, "train": 7,
-    "viz": 8,
+    "viz": 8, "lm": 8,  # the GPT on names uses train's helpers
     "explain": 9,
     "cli": 10,
     "__init__": 11, "__main__": 11,
