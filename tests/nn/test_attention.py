@@ -292,3 +292,13 @@ def test_multihead_attention_refuses_another_dtype_and_bad_shapes() -> None:
         mha(x, x, x)
     with pytest.raises(cr.ShapeError, match="all be batched"):
         mha(cr.randn(2, 4, 8), cr.randn(4, 8), cr.randn(4, 8))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_of_a_stack_of_rows(bias: bool) -> None:
+    """(N, T, in) inputs, as attention's projections get them, are one 2-D product inside."""
+    x, w, b = _r(2, 3, 4), _r(5, 4), _r(5)
+    out = F.linear(cr.tensor(x), cr.tensor(w), cr.tensor(b) if bias else None)
+    np.testing.assert_allclose(out.data, x @ w.T + (b if bias else 0), rtol=1e-12)
+    f = (lambda x, w, b: F.linear(x, w, b)) if bias else (lambda x, w: F.linear(x, w))
+    assert gradcheck(f, tuple(_t(a) for a in ((x, w, b) if bias else (x, w))))

@@ -111,9 +111,15 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) ->
             f"(the input's last dimension must be in_features={ws[-1] if ws else '?'})"
         )
     check_input_dtype("linear", x, weight)
+    x = _t(x)
+    if len(xs) > 2:
+        # (..., in) as one (rows, in) matrix: NumPy multiplies a stack of matrices by
+        # the transposed weight one matrix at a time, about 5x slower than one product
+        flat = linear(x.reshape(-1, xs[-1]), weight, bias)
+        return flat.reshape(*xs[:-1], ws[0])
     if bias is None:
-        return _t(x) @ _t(weight).T
-    return _apply(_linalg_ops.linear, _t(x), _t(weight), bias)
+        return x @ _t(weight).T
+    return _apply(_linalg_ops.linear, x, _t(weight), bias)
 
 
 def dropout(x: TensorLike, p: float = 0.5, training: bool = True) -> Tensor:
