@@ -201,3 +201,19 @@ def test_a_digits_run_is_not_a_names_run(tmp_path: Path) -> None:
 def test_a_diverging_run_stops() -> None:
     with pytest.raises(lm.Diverged, match="the training diverged at epoch 1"):
         lm.train_lm(lm.LMConfig(**QUICK, lr=1e12), progress=False, log=lambda s: None)
+
+
+@pytest.mark.parametrize("with_tqdm", [True, False])
+def test_the_progress_bar_with_and_without_tqdm(
+    with_tqdm: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if with_tqdm:
+        pytest.importorskip("tqdm")
+    else:
+        monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # the import fails
+    lines: list[str] = []
+    result = lm.train_lm(lm.LMConfig(**QUICK), progress=True, log=lines.append)
+    assert len(lines) == 1 and lines[0].startswith("epoch   1/1  train loss")
+    assert len(result.history) == 1
+    err = capsys.readouterr().err
+    assert ("epoch 1/1" in err) == with_tqdm
