@@ -160,6 +160,10 @@ def test_multihead_attention_unbatched_and_state_dict_keys() -> None:
     np.testing.assert_allclose(w.data, their_w.detach().numpy(), rtol=RTOL, atol=ATOL)
     _backward_both(out, their_out)
     _same_grads([x], [tx])
+    per_head = _r(3, 4, 4) > 0.5  # (heads, L, S) for an unbatched input
+    np.testing.assert_allclose(ours(x, x, x, attn_mask=per_head)[0].data,
+                               theirs(tx, tx, tx, attn_mask=torch.tensor(per_head))[0]
+                               .detach().numpy(), rtol=RTOL, atol=ATOL)
     no_bias = nn.MultiheadAttention(4, 2, bias=False)
     assert list(no_bias.state_dict()) == list(
         torch.nn.MultiheadAttention(4, 2, bias=False).state_dict()

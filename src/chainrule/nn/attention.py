@@ -230,7 +230,7 @@ class MultiheadAttention(Module):
             m = np.asarray(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask)
             if m.shape == (L, S):
                 masks.append(m)
-            elif m.shape == (N * self.num_heads, L, S) and batched:
+            elif m.shape == (N * self.num_heads, L, S):  # (heads, L, S) when unbatched
                 masks.append(m.reshape(N, self.num_heads, L, S))
             else:
                 raise ShapeError(
