@@ -23,7 +23,7 @@ LAYERS: dict[str, int] = {
     "nn": 5, "data": 5, "serialize": 5, "micro": 5,
     "optim": 6,
     "plots": 7, "models": 7, "train": 8,
-    "viz": 9,
+    "viz": 9, "lm": 9,  # the GPT on names uses train's helpers
     "explain": 10,
     "cli": 11,
     "__init__": 12, "__main__": 12,

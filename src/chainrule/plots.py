@@ -50,6 +50,36 @@ def plot_curves(history: list[EpochStats], path: str | Path) -> bool:
     return True
 
 
+def plot_loss_curves(
+    epochs: list[int],
+    train: list[float],
+    val: list[float],
+    baseline: float | None,
+    path: str | Path,
+) -> bool:
+    """Training and validation loss per epoch (and a baseline's, flat) as a PNG.
+
+    False when matplotlib is missing.
+    """
+    Figure = _figure()
+    if Figure is None:
+        return False
+    fig = Figure(figsize=(6, 3.8), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(epochs, train, label="train")
+    ax.plot(epochs, val, label="validation")
+    if baseline is not None:
+        ax.axhline(baseline, color="gray", linestyle="--", label="bigram (validation)")
+    ax.set(xlabel="epoch", ylabel="cross-entropy (nats per character)", title="Loss")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=110)
+    return True
+
+
 def plot_confusion(cm: NDArray[np.integer], path: str | Path, title: str = "") -> bool:
     """The confusion matrix as an annotated PNG; False when matplotlib is missing."""
     Figure = _figure()

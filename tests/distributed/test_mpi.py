@@ -96,6 +96,15 @@ def test_an_uneven_batch_split_is_refused_once(tmp_path: Path) -> None:
     assert run.output.count("batch_size 33 does not split into equal shares") == 1, run.output
 
 
+def test_names_training_refuses_several_processes_once(tmp_path: Path) -> None:
+    code = "from chainrule.cli import main; raise SystemExit(main())"
+    args = [sys.executable, "-c", code, "train", "--data", "names", "--out", str(tmp_path)]
+    run = run_mpi(args, timeout=60)
+    assert run.returncode == 2, run.output
+    assert run.output.count("--data names trains in one process") == 1, run.output
+    assert not (tmp_path / "model.npz").exists()
+
+
 def test_the_processes_on_one_machine_share_its_cores(tmp_path: Path) -> None:
     """Without thread variables set, each of 2 ranks gets half the cores for BLAS."""
     pytest.importorskip("threadpoolctl")

@@ -83,3 +83,19 @@ def by_hand() -> dict[str, np.ndarray]:
     dX = dY @ W  # 5. the gradient passed on
     return {"Y": Y, "A": A, "dA": dA, "dY": dY, "dW": dW, "db": db, "dX": dX,
             "loss": np.mean((A - T) ** 2)}
+
+
+def attention_head() -> Any:
+    """docs/gpt.md's attention head on two tokens (causal), its loss after backward()."""
+    lin = [nn.Linear(2, 2, bias=False).double() for _ in range(3)]
+    for layer, w in zip(lin, ([[1.0, 0.0], [0.5, -1.0]], [[0.5, 1.0], [-1.0, 0.5]],
+                              [[1.0, 2.0], [0.0, -1.0]]), strict=True):
+        layer.weight.data[...] = w
+    x = named(cr.tensor(np.array([[1.0, 0.0], [0.5, 1.0]])), "x")
+    q, k, v = (layer(x) for layer in lin)
+    scores = named(q @ k.T / np.sqrt(2.0), "scores")
+    masked = named(cr.where(np.triu(np.ones((2, 2), dtype=bool), 1), -np.inf, scores), "masked")
+    out = named(named(masked.softmax(-1), "weights") @ v, "out")
+    loss = named(((out - np.array([[0.0, 0.0], [1.0, 0.0]])) ** 2).sum(), "loss")
+    loss.backward()
+    return loss

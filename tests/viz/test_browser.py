@@ -18,7 +18,7 @@ import pytest
 
 import chainrule as cr
 
-from .examples import example_3, seed_002
+from .examples import attention_head, example_3, seed_002
 
 ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]
@@ -154,4 +154,20 @@ def test_before_backward_the_browser_shows_the_banner(browser: Any, tmp_path: Pa
     page = Stepper(browser, cr.viz.save_html(example_3(), tmp_path / "early.html"))
     assert page.page.locator("#banner").is_visible()
     assert "has not run" in page.page.locator("#banner").inner_text()
+    assert page.requests == [page.url]
+
+
+def test_an_attention_head_with_a_blocked_score_in_a_browser(
+    browser: Any, tmp_path: Path, shots: Path
+) -> None:
+    """docs/gpt.md's head: a -inf score and its zero gradient are shown, step by step."""
+    page = Stepper(browser, cr.viz.save_html(attention_head(), tmp_path / "head.html"))
+    texts = page.walk_through(shots)
+    assert len(texts) == page.count() >= 10
+    where = next(t for t in texts if t.startswith("scores ← masked = where("))
+    assert "= [[1, 0], [1, 1]]" in where  # the blocked score gets no gradient
+    assert "So ∂loss/∂scores = [[0, 0], [-0.6931, 0.6931]]" in where
+    assert any(t.startswith("masked ← weights = softmax(masked)") for t in texts)
+    assert texts[-1].startswith("Done:")
+    assert "-inf" in page.page.locator("#picture").inner_text()
     assert page.requests == [page.url]

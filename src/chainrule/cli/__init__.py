@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ._common import one_line_errors
 
-SUBCOMMANDS = ("train_cmd", "evaluate_cmd", "explain_cmd", "ops_cmd")
+SUBCOMMANDS = ("train_cmd", "evaluate_cmd", "sample_cmd", "explain_cmd", "ops_cmd")
 
 
 def _version() -> str:

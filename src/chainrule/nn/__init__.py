@@ -11,6 +11,7 @@ follow PyTorch's ``torch.nn``, so weights copy across in either direction.
 """
 
 from chainrule.nn import functional, init, parallel, utils
+from chainrule.nn.attention import MultiheadAttention, RMSNorm
 from chainrule.nn.containers import ModuleDict, ModuleList, ParameterList, Sequential
 from chainrule.nn.layers import (
     GELU,
@@ -55,9 +56,11 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "Parameter",
     "ParameterList",
+    "RMSNorm",
     "ReLU",
     "Sequential",
     "Sigmoid",

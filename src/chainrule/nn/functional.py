@@ -4,10 +4,12 @@ Everything here is composed from the engine's differentiable ops, so
 gradients, and gradients of gradients, come for free. Signatures and
 conventions follow ``torch.nn.functional``: ``dim`` for the class axis,
 ``reduction='mean' | 'sum' | 'none'`` for losses, class-index targets.
+The loss functions live in ``nn/loss_functions.py`` and are re-exported here.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -20,11 +22,14 @@ from chainrule.engine.functions import unfold2d
 from chainrule.engine.functions import where as where_
 from chainrule.engine.record import apply as _apply
 from chainrule.errors import ShapeError
+from chainrule.nn.loss_functions import REDUCTIONS as _REDUCTIONS  # noqa: F401
+from chainrule.nn.loss_functions import check_reduction as _check_reduction
+from chainrule.nn.loss_functions import cross_entropy, mse_loss, nll_loss  # noqa: F401
+from chainrule.nn.loss_functions import reduce_loss as _reduce
 from chainrule.nn.params import IntPair, check_input_dtype
 from chainrule.nn.params import pair as _pair
 from chainrule.nn.pooling import avg_pool2d, max_pool2d  # noqa: F401  (F.max_pool2d, ...)
 from chainrule.ops import linalg as _linalg_ops
-from chainrule.ops import reduce as _reduce_ops
 
 from ..backend import xp as np  # the array library, through the one seam
 
@@ -106,9 +111,15 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) ->
             f"(the input's last dimension must be in_features={ws[-1] if ws else '?'})"
         )
     check_input_dtype("linear", x, weight)
+    x = _t(x)
+    if len(xs) > 2:
+        # (..., in) as one (rows, in) matrix: NumPy multiplies a stack of matrices by
+        # the transposed weight one matrix at a time, about 5x slower than one product
+        flat = linear(x.reshape(-1, xs[-1]), weight, bias)
+        return flat.reshape(*xs[:-1], ws[0])
     if bias is None:
-        return _t(x) @ _t(weight).T
-    return _apply(_linalg_ops.linear, _t(x), _t(weight), bias)
+        return x @ _t(weight).T
+    return _apply(_linalg_ops.linear, x, _t(weight), bias)
 
 
 def dropout(x: TensorLike, p: float = 0.5, training: bool = True) -> Tensor:
@@ -156,6 +167,32 @@ def layer_norm(
     if bias is not None:
         y = y + bias
     return y
+
+
+def rms_norm(
+    x: TensorLike,
+    normalized_shape: int | Sequence[int],
+    weight: TensorLike | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """Divide by the root mean square over the last axes, then scale: ``x / √(mean x² + eps) · w``.
+
+    Like ``layer_norm`` without the centring and the bias. ``eps`` None is the
+    machine epsilon of ``x``'s dtype, as in PyTorch.
+    """
+    x = _t(x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or x.data.shape[x.ndim - len(shape) :] != shape:
+        raise ShapeError(
+            f"rms_norm: input of shape {x.shape} does not end in normalized_shape {shape}"
+        )
+    if weight is not None:
+        check_input_dtype("rms_norm", x, weight)
+    if eps is None:
+        eps = float(np.finfo(x.data.dtype).eps) if x.data.dtype.kind == "f" else 1e-6
+    axes = tuple(range(-len(shape), 0))
+    y = x / ((x * x).mean(axis=axes, keepdims=True) + eps).sqrt()
+    return y if weight is None else y * weight
 
 
 def batch_norm(
@@ -267,101 +304,136 @@ def flatten(x: TensorLike, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     return _t(x).flatten(start_dim, end_dim)
 
 
-# ------------------------------------------------------------------ losses
-_REDUCTIONS = ("mean", "sum", "none")
+# ------------------------------------------------------------------ attention
+@functools.lru_cache(maxsize=64)
+def _causal_bias(n_queries: int, n_keys: int, dtype: Any) -> Any:
+    """0 where query i may see key j (j <= i, aligned top-left as in PyTorch), -inf elsewhere."""
+    bias = np.where(np.tri(n_queries, n_keys, dtype=bool), 0.0, -np.inf).astype(dtype)
+    bias.flags.writeable = False
+    return bias
 
 
-def _reduce(loss: TensorLike, reduction: str, where: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{where}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
-
-def _check_reduction(reduction: str, where: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{where}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
-
-def mse_loss(input: TensorLike, target: Any, reduction: str = "mean") -> Tensor:
-    """Squared error ``(input - target)²``, averaged (or summed) over every element."""
-    _check_reduction(reduction, "mse_loss")
-    if _shape(input) != _shape(target):
+def _repeat_heads(x: Tensor, heads: int, name: str) -> Tensor:
+    """``x`` (..., Hk, S, E) with each head repeated to make ``heads`` heads (repeat_interleave)."""
+    shape = x.data.shape
+    if x.ndim < 3 or heads % shape[-3]:
         raise ShapeError(
-            f"mse_loss: input of shape {_shape(input)} and target of shape {_shape(target)} "
-            "must have the same shape"
+            f"{name}: enable_gqa needs the query's heads ({heads}) to be a multiple of the "
+            f"key's and value's heads (axis -3 of shape {shape})"
         )
-    diff = _t(input) - target
-    return _reduce(diff * diff, reduction, "mse_loss")
+    rep = heads // shape[-3]
+    big = x.unsqueeze(-3).broadcast_to((*shape[:-2], rep, *shape[-2:]))
+    return big.reshape(*shape[:-3], heads, *shape[-2:])
 
 
-def _class_indices(target: Any, n_classes: int, batch_shape: tuple[int, ...], where: str) -> Any:
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if t.dtype.kind not in "iu":
+def _mask_scores(scores: Tensor, attn_mask: Any, name: str) -> tuple[Tensor, Any]:
+    """The scores with the mask applied, and where rows may attend somewhere (None: all)."""
+    m = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+    shape = scores.data.shape
+    try:
+        fits = np.broadcast_shapes(m.shape, shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{name}: attn_mask of shape {m.shape} does not broadcast to the attention "
+            f"scores' shape {shape} (..., L, S)"
+        )
+    if m.dtype == bool:  # True: may attend
+        scores = scores + np.where(m, 0.0, -np.inf).astype(scores.data.dtype)
+    elif m.dtype == scores.data.dtype:  # added to the scores; -inf blocks
+        scores = scores + attn_mask
+    else:
         raise TypeError(
-            f"{where}: target must hold integer class indices, got dtype {t.dtype} "
-            "(convert with .astype(int64))"
+            f"{name}: attn_mask must be boolean (True: may attend) or of the query's dtype "
+            f"{scores.data.dtype} (added to the scores), got {m.dtype}"
         )
-    if t.shape != batch_shape:
+    blocked = np.isneginf(scores.data).all(axis=-1, keepdims=True)
+    if not blocked.any():
+        return scores, None
+    # a row that may attend nowhere: softmax over a row of 0s (no NaN), then zeroed
+    return where_(blocked, 0.0, scores), ~blocked
+
+
+def _attention(
+    query: TensorLike,
+    key: TensorLike,
+    value: TensorLike,
+    attn_mask: Any = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+    name: str = "scaled_dot_product_attention",
+) -> tuple[Tensor, Tensor]:
+    """What ``scaled_dot_product_attention`` computes, and its attention weights (..., L, S)."""
+    q, k, v = _t(query), _t(key), _t(value)
+    qs, ks, vs = q.data.shape, k.data.shape, v.data.shape
+    if min(len(qs), len(ks), len(vs)) < 2 or qs[-1] != ks[-1] or ks[-2] != vs[-2]:
         raise ShapeError(
-            f"{where}: target of shape {t.shape} does not fit input of batch shape "
-            f"{batch_shape} (expected one class index per sample)"
+            f"{name}: query {qs}, key {ks} and value {vs} do not fit: expected shapes "
+            "(..., L, E), (..., S, E) and (..., S, Ev)"
         )
-    if t.size and (t.min() < 0 or t.max() >= n_classes):
-        bad = int(t.min()) if t.min() < 0 else int(t.max())
-        raise IndexError(f"{where}: target {bad} is out of range for {n_classes} classes")
-    return t
-
-
-def nll_loss(input: TensorLike, target: Any, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood: ``-input[n, target[n]]`` for log-probabilities ``input``.
-
-    ``input`` has shape ``(N, C)`` or ``(N, C, d1, ...)`` with classes on
-    axis 1; ``target`` holds class indices of shape ``(N,)`` or
-    ``(N, d1, ...)``.
-    """
-    _check_reduction(reduction, "nll_loss")
-    input = _t(input)
-    shape = input.data.shape
-    if input.ndim < 2:
-        raise ShapeError(f"nll_loss: expected input of shape (N, C, ...), got {shape}")
-    t = _class_indices(target, shape[1], shape[:1] + shape[2:], "nll_loss")
-    grids = np.indices(t.shape, sparse=True)
-    picked = input[(grids[0], t) + tuple(grids[1:])]
-    return _reduce(-picked, reduction, "nll_loss")
-
-
-def cross_entropy(input: TensorLike, target: Any, reduction: str = "mean") -> Tensor:
-    """Softmax cross-entropy of logits ``input`` (N, C, ...) and class indices ``target``.
-
-    ``nll_loss(log_softmax(input, dim=1), target)``, stable for any logits.
-    A floating ``target`` of the input's shape is read as class probabilities.
-    For ``(N, C)`` logits and class indices it is a single op, whose
-    gradient is ``softmax(input) - one_hot(target)`` (over N for the mean).
-    """
-    _check_reduction(reduction, "cross_entropy")
-    input = _t(input)
-    if input.ndim < 2:
-        raise ShapeError(f"cross_entropy: expected input of shape (N, C, ...), got {input.shape}")
-    t_arr = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if input.ndim == 2 and t_arr.dtype.kind != "f":  # the everyday case: one fused op
-        shape = input.data.shape
-        t = _class_indices(t_arr, shape[1], shape[:1], "cross_entropy")
-        return _apply(_reduce_ops.cross_entropy, input, target=t, reduction=reduction)
-    logp = input.log_softmax(1)
-    if t_arr.dtype.kind == "f":
-        if t_arr.shape != input.data.shape:
-            raise ShapeError(
-                f"cross_entropy: probability target of shape {t_arr.shape} must have the "
-                f"input's shape {input.shape}"
+    dtype = q.data.dtype
+    if dtype.kind != "f" or k.data.dtype != dtype or v.data.dtype != dtype:
+        raise TypeError(
+            f"{name}: query, key and value must share one floating dtype, got {dtype}, "
+            f"{k.data.dtype} and {v.data.dtype}"
+        )
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"{name}: dropout_p must be in [0, 1], got {dropout_p!r}")
+    if enable_gqa and len(qs) >= 3 and (ks[-3] != qs[-3] or vs[-3] != qs[-3]):
+        k, v = _repeat_heads(k, qs[-3], name), _repeat_heads(v, qs[-3], name)
+    scores = (q @ k.mT) * (1.0 / math.sqrt(qs[-1]) if scale is None else float(scale))
+    keep = None
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError(
+                f"{name}: give attn_mask or is_causal=True, not both (is_causal makes the "
+                "causal mask itself)"
             )
-        return _reduce(-(logp * target).sum(axis=1), reduction, "cross_entropy")
-    return nll_loss(logp, target, reduction)
+        scores = scores + _causal_bias(qs[-2], ks[-2], dtype)
+    elif attn_mask is not None:
+        scores, keep = _mask_scores(scores, attn_mask, name)
+    weights = scores.softmax(-1)
+    if keep is not None:
+        weights = where_(keep, weights, 0.0)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights @ v, weights
 
 
+def scaled_dot_product_attention(
+    query: TensorLike,
+    key: TensorLike,
+    value: TensorLike,
+    attn_mask: Any = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """Attention: ``softmax(Q Kᵀ · scale + mask) V`` over the last two axes, as in PyTorch.
+
+    ``query`` is ``(..., L, E)``, ``key`` ``(..., S, E)``, ``value`` ``(..., S, Ev)``
+    (usually ``(N, heads, length, head_dim)``); the result is ``(..., L, Ev)``.
+    ``scale`` defaults to ``1/√E``. ``attn_mask`` broadcasts to ``(..., L, S)``:
+    boolean, True where a query may attend to a key; or floating, added to the
+    scores (``-inf`` blocks). ``is_causal=True`` lets query i see keys 0..i
+    only (the mask aligned top-left). ``dropout_p`` drops attention weights
+    (always, as PyTorch's function does: pass 0.0 in evaluation).
+    ``enable_gqa`` repeats each key and value head to match the query's heads.
+
+    Built from differentiable ops (matmul, add, softmax, where), so the
+    gradient needs no rule of its own and no loop over heads or positions;
+    the softmax is shifted by each row's maximum, so nothing overflows, and a
+    blocked position gets exactly 0 weight. A query that may attend nowhere
+    gets an output of zeros and zero gradients, as PyTorch's function gives.
+    """
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)[0]
+
+
+# ------------------------------------------------------------------ losses
 def binary_cross_entropy_with_logits(
     input: TensorLike,
     target: Any,

@@ -30,18 +30,35 @@ class MSELoss(_Loss):
         return F.mse_loss(input, target, self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy of logits ``(N, C, ...)`` against class indices ``(N, ...)``."""
+class _ClassLoss(_Loss):
+    """A loss over class indices, some of which may be ``ignore_index`` (padding)."""
+
+    def __init__(self, reduction: str = "mean", ignore_index: int = -100) -> None:
+        super().__init__(reduction)
+        self.ignore_index = ignore_index
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}, ignore_index={self.ignore_index}"
+
+
+class CrossEntropyLoss(_ClassLoss):
+    """Softmax cross-entropy of logits ``(N, C, ...)`` against class indices ``(N, ...)``.
+
+    Targets equal to ``ignore_index`` (-100) are left out; 'mean' averages over the others.
+    """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.cross_entropy(input, target, self.reduction)
+        return F.cross_entropy(input, target, self.reduction, self.ignore_index)
 
 
-class NLLLoss(_Loss):
-    """Negative log-likelihood of log-probabilities ``(N, C, ...)`` and class indices."""
+class NLLLoss(_ClassLoss):
+    """Negative log-likelihood of log-probabilities ``(N, C, ...)`` and class indices.
+
+    Targets equal to ``ignore_index`` (-100) are left out; 'mean' averages over the others.
+    """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.nll_loss(input, target, self.reduction)
+        return F.nll_loss(input, target, self.reduction, self.ignore_index)
 
 
 class BCEWithLogitsLoss(_Loss):
