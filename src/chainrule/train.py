@@ -284,8 +284,8 @@ def _train(config: TrainConfig, progress: bool, log: Log | None, device: str) ->
         totals = np.array([*read, seen], dtype=np.float64)
         dist.all_reduce(totals)  # every rank's share: the whole epoch
         check_loss(totals[0] / totals[2], epoch, config)  # on every rank alike
-        for buffer in net.buffers():  # every rank evaluates and keeps rank 0's statistics
-            dist.broadcast(buffer)
+        for buffer in net.buffers() if world > 1 else ():  # every rank keeps rank 0's
+            dist.broadcast(buffer)  # statistics (BatchNorm's), and evaluates with them
         test_loss, test_acc, _ = evaluate(net, X_te, y_te)
         stats = EpochStats(
             epoch,

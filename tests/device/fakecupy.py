@@ -42,12 +42,16 @@ SYNCS: list[tuple[str, str]] = []  # (what, where in chainrule or the test)
 CALLED: set[str] = set()  # "cupy.zeros", "cupy.add.reduce", "cupyx.scatter_add", ...
 
 
+PLUMBING = ("backend.py", "engine/base.py")  # where a read is carried out, not decided
+
+
 def _where() -> str:
-    """The innermost frame of chainrule's own code (else the caller) that made a sync."""
+    """Which line of chainrule (else of the caller) made a sync: the innermost frame of
+    chainrule's own code outside the plumbing that carries out host reads."""
     frames = traceback.extract_stack()[:-2]
-    for frame in reversed(frames):
-        if frame.filename.startswith(SRC):
-            return f"{frame.filename[len(SRC) + 1:]}:{frame.lineno} ({frame.name})"
+    ours = [f for f in reversed(frames) if f.filename.startswith(SRC)]
+    for frame in [f for f in ours if f.filename[len(SRC) + 1:] not in PLUMBING] + ours[:1]:
+        return f"{frame.filename[len(SRC) + 1:]}:{frame.lineno} ({frame.name})"
     frame = frames[-1]
     return f"{Path(frame.filename).name}:{frame.lineno}"
 
@@ -93,6 +97,9 @@ class Device:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+    def synchronize(self) -> None:
+        _sync("synchronize")
 
     def __repr__(self) -> str:
         return "<CUDA Device 0>"

@@ -22,7 +22,7 @@ and writes model.npz, config.json, history.json and curves.png; then
 'chainrule sample DIR' draws new names from it."""
 
 # options that belong to one kind of run only
-DIGITS_ONLY = ("model", "optimizer")
+DIGITS_ONLY = ("model", "optimizer", "device")  # the names GPT trains on the cpu
 NAMES_ONLY = ("n_embd", "n_head", "n_layer", "max_names")
 
 
@@ -89,7 +89,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--no-progress", action="store_true", help="no progress bar, only one line per epoch"
     )
     parser.add_argument(
-        "--device", default="cpu", help="where to train: cpu (default), cuda or cuda:N "
+        "--device", help="where to train the digits model: cpu (default), cuda or cuda:N "
         "(a GPU needs CuPy: pip install 'chainrule[cuda13]' or 'chainrule[cuda12]')"
     )
     parser.set_defaults(func=run)
@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
         local_batch_size(config.batch_size, dist.get_world_size())
-        if backend.parse_device(args.device, "--device")[0] == "cuda":
+        device = args.device or "cpu"
+        if backend.parse_device(device, "--device")[0] == "cuda":
             backend.cuda_modules()  # CuPy is there, or say what to install, before training
             if dist.get_world_size() > 1:
                 raise ValueError("several processes on GPUs are not built yet (docs/gpu.md "
@@ -138,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
         fail(f"chainrule train: error: {exc}")
     out = args.out or f"runs/digits-{config.model}"
     try:
-        main_train(config, out, progress=not args.no_progress, device=args.device)
+        main_train(config, out, progress=not args.no_progress, device=device)
     except Diverged as exc:  # every rank sees the same (reduced) loss: one reports it
         if dist.get_rank() == 0:
             print(f"chainrule train: error: {exc}", file=sys.stderr)

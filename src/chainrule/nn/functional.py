@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule import backend
 from chainrule.engine import Tensor, no_grad
 from chainrule.engine.factories import generator as _default_generator
 from chainrule.engine.functions import erf as erf_
@@ -254,13 +255,13 @@ def batch_norm(
 
 def embedding(indices: Any, weight: TensorLike) -> Tensor:
     """Rows of ``weight`` picked by integer ``indices`` (any shape): ``weight[indices]``."""
-    idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    idx = indices.data if isinstance(indices, Tensor) else indices
+    if not backend.is_array(idx):
+        idx = np.asarray(idx)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     n = weight.data.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
-        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings")
+    backend.check_range(idx, 0, n, f"embedding: index {{}} is out of range for {n} embeddings")
     return weight[idx]
 
 

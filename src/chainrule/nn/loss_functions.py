@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule import backend
 from chainrule.engine import Tensor
 from chainrule.engine.functions import where as where_
 from chainrule.engine.record import apply as _apply
@@ -64,12 +65,16 @@ def _class_indices(
     where: str,
     ignore_index: int | None = None,
 ) -> tuple[Any, Any]:
-    """The targets as an integer array, and a boolean mask of the ones to count.
+    """The targets as an integer array (on the device they came on), and a boolean
+    mask of the ones to count.
 
     The mask is None when every target counts (none equals ``ignore_index``).
-    A target equal to ``ignore_index`` may lie outside ``[0, n_classes)``.
+    A target equal to ``ignore_index`` may lie outside ``[0, n_classes)``. On a
+    GPU the mask is kept whatever it holds: finding out would make the host wait.
     """
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = target.data if isinstance(target, Tensor) else target
+    if not backend.is_array(t):
+        t = np.asarray(t)
     if t.dtype.kind not in "iu":
         raise TypeError(
             f"{where}: target must hold integer class indices, got dtype {t.dtype} "
@@ -83,16 +88,23 @@ def _class_indices(
     keep = None
     if ignore_index is not None:
         keep = t != ignore_index
-        if keep.all():
+        if not backend.on_device(keep) and keep.all():
             keep = None
-    counted = t if keep is None else t[keep]
-    if counted.size and (counted.min() < 0 or counted.max() >= n_classes):
-        bad = int(counted.min()) if counted.min() < 0 else int(counted.max())
-        raise IndexError(
-            f"{where}: target {bad} is out of range for {n_classes} classes"
-            + (f" (and is not ignore_index={ignore_index})" if ignore_index is not None else "")
-        )
+    counted = t if keep is None else backend.namespace(t).where(keep, t, 0)
+    also = f" (and is not ignore_index={ignore_index})" if ignore_index is not None else ""
+    backend.check_range(counted, 0, n_classes,
+                        f"{where}: target {{}} is out of range for {n_classes} classes{also}")
     return t, keep
+
+
+def _masked_reduce(losses: Tensor, keep: Any, reduction: str, where: str) -> Tensor:
+    """``losses`` where ``keep``, 0 elsewhere, then reduced; 'mean' is over the kept
+    ones. Selecting the kept rows instead (``losses[keep]``) would make a GPU wait
+    for the host to learn how many there are."""
+    kept = where_(keep, losses, 0.0)
+    if reduction == "mean":
+        return kept.sum() / keep.sum().astype(kept.data.dtype)
+    return reduce_loss(kept, reduction, where)
 
 
 def nll_loss(
@@ -112,14 +124,17 @@ def nll_loss(
     if input.ndim < 2:
         raise ShapeError(f"nll_loss: expected input of shape (N, C, ...), got {shape}")
     t, keep = _class_indices(target, shape[1], shape[:1] + shape[2:], "nll_loss", ignore_index)
+    xp = backend.namespace(t)
     if keep is not None:
-        t = np.where(keep, t, 0)  # any class: these picks are dropped below
-    grids = np.indices(t.shape, sparse=True)
+        t = xp.where(keep, t, 0)  # any class: these picks are dropped below
+    grids = xp.indices(t.shape, sparse=True)
     picked = input[(grids[0], t) + tuple(grids[1:])]
     if keep is None:
         return reduce_loss(-picked, reduction, "nll_loss")
     if reduction == "none":
         return where_(keep, -picked, 0.0)
+    if backend.on_device(keep):
+        return _masked_reduce(-picked, keep, reduction, "nll_loss")
     return reduce_loss(-picked[keep], reduction, "nll_loss")
 
 
@@ -142,16 +157,20 @@ def cross_entropy(
     input = _t(input)
     if input.ndim < 2:
         raise ShapeError(f"cross_entropy: expected input of shape (N, C, ...), got {input.shape}")
-    t_arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t_arr = target.data if isinstance(target, Tensor) else target
+    if not backend.is_array(t_arr):
+        t_arr = np.asarray(t_arr)
     if input.ndim == 2 and t_arr.dtype.kind != "f":  # the everyday case: one fused op
         shape = input.data.shape
         t, keep = _class_indices(t_arr, shape[1], shape[:1], "cross_entropy", ignore_index)
         if keep is None:
             return _apply(_reduce_ops.cross_entropy, input, target=t, reduction=reduction)
-        if reduction == "none":
-            safe = np.where(keep, t, 0)
+        if reduction == "none" or backend.on_device(keep):
+            safe = backend.namespace(t).where(keep, t, 0)
             losses = _apply(_reduce_ops.cross_entropy, input, target=safe, reduction="none")
-            return where_(keep, losses, 0.0)
+            if reduction == "none":
+                return where_(keep, losses, 0.0)
+            return _masked_reduce(losses, keep, reduction, "cross_entropy")
         return _apply(_reduce_ops.cross_entropy, input[keep], target=t[keep], reduction=reduction)
     logp = input.log_softmax(1)
     if t_arr.dtype.kind == "f":
