@@ -98,3 +98,26 @@ def test_asking_for_a_gpu_without_cupy_says_what_to_install(
     with pytest.raises(SystemExit):
         main(["train", "--device", "tpu"])
     assert "unknown device 'tpu'" in capsys.readouterr().err
+
+
+def test_the_names_gpt_trains_on_the_device(
+        gpu: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from chainrule import lm
+
+    config = lm.LMConfig(epochs=1, max_names=200, n_embd=16, n_head=2, n_layer=1)
+    on_cpu = lm.train_lm(config, progress=False, log=lambda line: None)
+    with fakecupy.counting() as syncs:
+        on_gpu = lm.train_lm(config, progress=False, log=lambda line: None, device="cuda")
+    np.testing.assert_allclose(on_gpu.history[0].train_loss, on_cpu.history[0].train_loss,
+                               rtol=1e-5)
+    np.testing.assert_allclose(on_gpu.val_loss, on_cpu.val_loss, rtol=1e-5)
+    steps = -(-180 // config.batch_size)  # 200 names, 10% for validation
+    in_training = [s for s in syncs if "training.py" in s[1] and "evaluate" not in s[1]]
+    assert len(in_training) < steps, in_training  # read per epoch, not per step
+    assert lm.sample(on_gpu.model, on_gpu.tokenizer, 5, seed=0) == lm.sample(
+        on_cpu.model, on_cpu.tokenizer, 5, seed=0)
+    status = main(["train", "--data", "names", "--epochs", "1", "--max-names", "100",
+                   "--n-embd", "16", "--n-head", "2", "--n-layer", "1", "--device", "cuda",
+                   "--no-progress", "--out", str(tmp_path / "run")])
+    assert status == 0
+    assert "on cuda" in capsys.readouterr().out

@@ -22,7 +22,7 @@ and writes model.npz, config.json, history.json and curves.png; then
 'chainrule sample DIR' draws new names from it."""
 
 # options that belong to one kind of run only
-DIGITS_ONLY = ("model", "optimizer", "device")  # the names GPT trains on the cpu
+DIGITS_ONLY = ("model", "optimizer")
 NAMES_ONLY = ("n_embd", "n_head", "n_layer", "max_names")
 
 
@@ -89,7 +89,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--no-progress", action="store_true", help="no progress bar, only one line per epoch"
     )
     parser.add_argument(
-        "--device", help="where to train the digits model: cpu (default), cuda or cuda:N "
+        "--device", help="where to train: cpu (default), cuda or cuda:N "
         "(a GPU needs CuPy: pip install 'chainrule[cuda13]' or 'chainrule[cuda12]')"
     )
     parser.set_defaults(func=run)
@@ -106,8 +106,20 @@ def _only_for(args: argparse.Namespace, names: tuple[str, ...], data: str, rank:
         fail(f"chainrule train: error: {', '.join(given)} applies to --data {data} only")
 
 
-def run(args: argparse.Namespace) -> int:
+def _device(device: str | None, world: int) -> str:
+    """The ``--device`` asked for, checked before any training (ValueError, DeviceError)."""
     from chainrule import backend
+
+    device = device or "cpu"
+    if backend.parse_device(device, "--device")[0] == "cuda":
+        backend.cuda_modules()  # CuPy is there, or say what to install
+        if world > 1:
+            raise ValueError("several processes on GPUs are not built yet (docs/gpu.md says "
+                             "how they would sit on cr.distributed); use one")
+    return device
+
+
+def run(args: argparse.Namespace) -> int:
     from chainrule import distributed as dist
     from chainrule.distributed.group import abort
     from chainrule.errors import DeviceError
@@ -127,12 +139,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
         local_batch_size(config.batch_size, dist.get_world_size())
-        device = args.device or "cpu"
-        if backend.parse_device(device, "--device")[0] == "cuda":
-            backend.cuda_modules()  # CuPy is there, or say what to install, before training
-            if dist.get_world_size() > 1:
-                raise ValueError("several processes on GPUs are not built yet (docs/gpu.md "
-                                 "says how they would sit on cr.distributed); use one")
+        device = _device(args.device, dist.get_world_size())
     except (ValueError, DeviceError) as exc:  # every rank finds the same problem: one reports it
         if dist.get_rank() != 0:
             raise SystemExit(2) from None
@@ -153,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_names(args: argparse.Namespace, rank: int, world: int) -> int:
     """``chainrule train --data names``: one process trains a GPT on names."""
+    from chainrule.errors import DeviceError
     from chainrule.lm import Diverged, LMConfig, main_train
 
     if world > 1:  # every rank finds the same problem: one reports it
@@ -172,11 +180,12 @@ def run_names(args: argparse.Namespace, rank: int, world: int) -> int:
         config = LMConfig(
             data=args.data, seed=args.seed, **{k: v for k, v in settings.items() if v is not None}
         )
-    except ValueError as exc:
+        device = _device(args.device, world)
+    except (ValueError, DeviceError) as exc:
         fail(f"chainrule train: error: {exc}")
     out = args.out or f"runs/{config.data}-gpt"
     try:
-        main_train(config, out, progress=not args.no_progress)
+        main_train(config, out, progress=not args.no_progress, device=device)
     except Diverged as exc:
         print(f"chainrule train: error: {exc}", file=sys.stderr)
         return 1

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from chainrule import nn
+from chainrule import backend, nn
 from chainrule.engine import Tensor, no_grad
 from chainrule.lm.data import Tokenizer
 
@@ -23,7 +22,7 @@ class Block(nn.Module):
         self.fc1 = nn.Linear(n_embd, 4 * n_embd, bias=False)
         self.fc2 = nn.Linear(4 * n_embd, n_embd, bias=False)
 
-    def forward(self, x: Tensor, causal_mask: NDArray[np.bool_]) -> Tensor:
+    def forward(self, x: Tensor, causal_mask: Any) -> Tensor:
         h = self.norm1(x)
         x = x + self.attn(h, h, h, attn_mask=causal_mask, need_weights=False, is_causal=True)[0]
         return x + self.fc2(self.fc1(self.norm2(x)).relu())
@@ -45,7 +44,9 @@ class GPT(nn.Module):
         self.head = nn.Linear(n_embd, vocab_size, bias=False)
 
     def forward(self, idx: Any) -> Tensor:
-        idx = np.asarray(idx.data if isinstance(idx, Tensor) else idx)
+        idx = idx.data if isinstance(idx, Tensor) else idx
+        if not backend.is_array(idx):
+            idx = np.asarray(idx)
         if idx.ndim != 2 or not 1 <= idx.shape[1] <= self.block_size:
             raise ValueError(
                 f"GPT: expected token ids of shape (N, T) with T <= block_size "
@@ -54,7 +55,8 @@ class GPT(nn.Module):
         t = idx.shape[1]
         # every position's own embedding: a slice of the table, (T, n_embd)
         x = self.norm(self.wte(idx) + self.wpe.weight[:t])
-        mask = np.triu(np.ones((t, t), dtype=bool), 1)  # True: a later token, not to be seen
+        xp = backend.namespace(idx)  # the mask is made where the tokens are
+        mask = xp.triu(xp.ones((t, t), dtype=bool), 1)  # True: a later token, not to be seen
         for block in self.blocks:
             x = block(x, mask)
         return self.head(x)
@@ -77,13 +79,15 @@ def sample(
     if not temperature > 0:
         raise ValueError(f"temperature must be positive, got {temperature!r}")
     rng = np.random.default_rng(seed)
+    device = next(iter(model.parameters())).device  # the model runs there, the drawing here
     tokens = np.full((num, 1), tokenizer.bos, dtype=np.int64)
     done = np.zeros(num, dtype=bool)
     was_training = model.training
     model.eval()
     with no_grad():
         while not done.all() and tokens.shape[1] < model.block_size + 1:
-            logits = model(tokens).data[:, -1].astype(np.float64) / temperature
+            last = model(backend.to_device(tokens, device)).data[:, -1]
+            logits = backend.to_host(last).astype(np.float64) / temperature
             p = np.exp(logits - logits.max(axis=1, keepdims=True))
             cdf = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
             draw = (cdf < rng.random((num, 1))).sum(axis=1).clip(max=tokenizer.vocab_size - 1)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule import optim
+from chainrule import backend, optim
 from chainrule.engine import Tensor, no_grad
 from chainrule.engine.factories import manual_seed
 from chainrule.lm.data import (
@@ -80,7 +80,10 @@ def build_model(config: LMConfig, vocab_size: int) -> GPT:
     return GPT(vocab_size, config.block_size, config.n_embd, config.n_head, config.n_layer)
 
 
-def lm_loss(model: GPT, inputs: Any, targets: Any, reduction: str = "mean") -> Tensor:
+def lm_loss(model: GPT, inputs: Any, targets: Any, reduction: str = "mean",
+            device: str = "cpu") -> Tensor:
+    """The loss of next-token prediction; host batches are copied to ``device`` first."""
+    inputs, targets = backend.to_device(inputs, device), backend.to_device(targets, device)
     logits = model(inputs)
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                            reduction=reduction, ignore_index=IGNORE)
@@ -88,12 +91,13 @@ def lm_loss(model: GPT, inputs: Any, targets: Any, reduction: str = "mean") -> T
 
 def evaluate(model: GPT, data: Encoded, batch_size: int = 1024) -> float:
     """Mean loss in nats per predicted character over ``data`` (in eval mode)."""
+    device = next(iter(model.parameters())).device
     was_training = model.training
     model.eval()
     total = 0.0
     with no_grad():
         for inputs, targets in batches(data, batch_size):
-            total += float(lm_loss(model, inputs, targets, "sum").item())
+            total += float(lm_loss(model, inputs, targets, "sum", device).item())
     model.train(was_training)
     return total / int((data.targets != IGNORE).sum())
 
@@ -143,17 +147,21 @@ def train_lm(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     threads: int | None = 1,
+    device: str = "cpu",
 ) -> LMResult:
     """Train a GPT on ``config.data``; one line per epoch to ``log`` (default: print).
 
     ``progress`` shows a tqdm bar with the live loss (when tqdm is installed);
-    ``threads`` caps the BLAS threads while training (see ``train.blas_threads``).
+    ``threads`` caps the BLAS threads while training (see ``train.blas_threads``);
+    ``device`` is where the model trains (its losses are read once per epoch there).
     """
+    backend.parse_device(device, "train_lm")
     with blas_threads(threads):
-        return _train(config, progress, log if log is not None else print)
+        return _train(config, progress, log if log is not None else print, device)
 
 
-def _train(config: LMConfig, progress: bool, write: Callable[[str], None]) -> LMResult:
+def _train(config: LMConfig, progress: bool, write: Callable[[str], None],
+           device: str = "cpu") -> LMResult:
     start = time.perf_counter()
     tokenizer = Tokenizer()
     train_names, val_names = split_names(
@@ -162,7 +170,7 @@ def _train(config: LMConfig, progress: bool, write: Callable[[str], None]) -> LM
     train = encode_names(train_names, tokenizer, config.block_size)
     val = encode_names(val_names, tokenizer, config.block_size)
     manual_seed(config.seed)
-    model = build_model(config, tokenizer.vocab_size)
+    model = build_model(config, tokenizer.vocab_size).to(device)
     opt = optim.Adam(model.parameters(), lr=config.lr)
     steps_per_epoch = math.ceil(len(train) / config.batch_size)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs * steps_per_epoch)
@@ -173,21 +181,22 @@ def _train(config: LMConfig, progress: bool, write: Callable[[str], None]) -> LM
         lr = opt.param_groups[0]["lr"]
         bar = _progress(batches(train, config.batch_size, rng), steps_per_epoch,
                         f"epoch {epoch}/{config.epochs}", progress)
-        loss_sum, seen = 0.0, 0
+        loss_sum, seen = 0.0, 0  # loss_sum: an array where the model is
         for inputs, targets in bar:
-            loss = lm_loss(model, inputs, targets)
+            loss = lm_loss(model, inputs, targets, device=device)
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
-            n = int((targets != IGNORE).sum())
-            loss_sum += float(loss.item()) * n
+            n = int((targets != IGNORE).sum())  # the host's own batch: no wait
+            loss_sum = loss_sum + loss.data * n
             seen += n
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", refresh=False)
+            if hasattr(bar, "set_postfix"):  # the live loss: a read of the device per step
+                bar.set_postfix(loss=f"{float(backend.to_host(loss_sum)) / seen:.4f}",
+                                refresh=False)
         if hasattr(bar, "close"):
             bar.close()
-        train_loss = loss_sum / seen
+        train_loss = float(backend.to_host(loss_sum)) / seen
         if not math.isfinite(train_loss):
             raise Diverged(
                 f"the training diverged at epoch {epoch}: the mean training loss became "
@@ -262,7 +271,8 @@ def load_run(path: str | Path) -> tuple[GPT, Tokenizer, LMConfig]:
     return model, tokenizer, config
 
 
-def main_train(config: LMConfig, out_dir: str | Path, progress: bool = True) -> LMResult:
+def main_train(config: LMConfig, out_dir: str | Path, progress: bool = True,
+               device: str = "cpu") -> LMResult:
     """What ``chainrule train --data names`` does: train, report, write the run, show samples."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)  # fail before training, not after
@@ -273,8 +283,9 @@ def main_train(config: LMConfig, out_dir: str | Path, progress: bool = True) -> 
         f"training a GPT on {config.data}: {config.n_layer} layer(s), n_embd {config.n_embd}, "
         f"{config.n_head} heads, {n_params:,} parameters; {config.epochs} epoch(s), batch "
         f"{config.batch_size}, adam lr {config.lr:g}, seed {config.seed}"
+        + (f", on {device}" if device != "cpu" else "")
     )
-    result = train_lm(config, progress=progress and sys.stderr.isatty())
+    result = train_lm(config, progress=progress and sys.stderr.isatty(), device=device)
     written = save_run(result, out)
     history = result.history
     if plot_loss_curves(

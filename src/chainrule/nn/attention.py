@@ -13,6 +13,7 @@ from typing import Any
 
 from numpy.typing import DTypeLike
 
+from chainrule import backend
 from chainrule.engine import Tensor
 from chainrule.errors import ShapeError
 from chainrule.nn import functional as F
@@ -227,7 +228,7 @@ class MultiheadAttention(Module):
             )
         masks = []
         if attn_mask is not None:
-            m = np.asarray(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask)
+            m = backend.array_of(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask)
             if m.shape == (L, S):
                 masks.append(m)
             elif m.shape == (N * self.num_heads, L, S):  # (heads, L, S) when unbatched
@@ -238,7 +239,7 @@ class MultiheadAttention(Module):
                     f"(N·num_heads, L, S) = {(N * self.num_heads, L, S)}"
                 )
         if key_padding_mask is not None:
-            m = np.asarray(
+            m = backend.array_of(
                 key_padding_mask.data if isinstance(key_padding_mask, Tensor) else key_padding_mask
             )
             want = (N, S) if batched else (S,)
@@ -262,7 +263,7 @@ class MultiheadAttention(Module):
             for m in masks[1:]:
                 allowed = allowed & ~m
             return allowed
-        total = np.zeros((), dtype=dtype)
+        total = dtype.type(0)  # a number: it adds to arrays of either device
         for m in masks:
             total = total + (np.where(m, -np.inf, 0.0).astype(dtype) if m.dtype == bool else m)
         return total.astype(dtype, copy=False)

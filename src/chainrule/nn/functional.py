@@ -307,9 +307,12 @@ def flatten(x: TensorLike, start_dim: int = 1, end_dim: int = -1) -> Tensor:
 
 # ------------------------------------------------------------------ attention
 @functools.lru_cache(maxsize=64)
-def _causal_bias(n_queries: int, n_keys: int, dtype: Any) -> Any:
-    """0 where query i may see key j (j <= i, aligned top-left as in PyTorch), -inf elsewhere."""
+def _causal_bias(n_queries: int, n_keys: int, dtype: Any, device: str = "cpu") -> Any:
+    """0 where query i may see key j (j <= i, aligned top-left as in PyTorch), -inf
+    elsewhere; made once per size, on the device that asks."""
     bias = np.where(np.tri(n_queries, n_keys, dtype=bool), 0.0, -np.inf).astype(dtype)
+    if device != "cpu":
+        return backend.to_device(bias, device)
     bias.flags.writeable = False
     return bias
 
@@ -329,7 +332,9 @@ def _repeat_heads(x: Tensor, heads: int, name: str) -> Tensor:
 
 def _mask_scores(scores: Tensor, attn_mask: Any, name: str) -> tuple[Tensor, Any]:
     """The scores with the mask applied, and where rows may attend somewhere (None: all)."""
-    m = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+    m = attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask
+    if not backend.is_array(m):
+        m = np.asarray(m)
     shape = scores.data.shape
     try:
         fits = np.broadcast_shapes(m.shape, shape) == shape
@@ -350,7 +355,7 @@ def _mask_scores(scores: Tensor, attn_mask: Any, name: str) -> tuple[Tensor, Any
             f"{scores.data.dtype} (added to the scores), got {m.dtype}"
         )
     blocked = np.isneginf(scores.data).all(axis=-1, keepdims=True)
-    if not blocked.any():
+    if not backend.on_device(blocked) and not blocked.any():  # (a GPU would wait for it)
         return scores, None
     # a row that may attend nowhere: softmax over a row of 0s (no NaN), then zeroed
     return where_(blocked, 0.0, scores), ~blocked
@@ -393,7 +398,7 @@ def _attention(
                 f"{name}: give attn_mask or is_causal=True, not both (is_causal makes the "
                 "causal mask itself)"
             )
-        scores = scores + _causal_bias(qs[-2], ks[-2], dtype)
+        scores = scores + _causal_bias(qs[-2], ks[-2], dtype, q.device)
     elif attn_mask is not None:
         scores, keep = _mask_scores(scores, attn_mask, name)
     weights = scores.softmax(-1)
@@ -454,9 +459,10 @@ def binary_cross_entropy_with_logits(
             f"shape {_shape(target)} must have the same shape"
         )
     x = _t(input)
-    y: Any = target if isinstance(target, Tensor) else np.asarray(target, dtype=x.data.dtype)
+    y: Any = (target if isinstance(target, Tensor)
+              else backend.array_of(target).astype(x.data.dtype, copy=False))
     sp = _t(softplus(-x))
     if pos_weight is not None:
-        w = pos_weight.data if isinstance(pos_weight, Tensor) else np.asarray(pos_weight)
+        w = pos_weight.data if isinstance(pos_weight, Tensor) else backend.array_of(pos_weight)
         sp = sp * (1 + (w - 1) * y)
     return _reduce((1 - y) * x + sp, reduction, "binary_cross_entropy_with_logits")

@@ -11,7 +11,7 @@ same as in the equivalent PyTorch model and weights copy across directly.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from chainrule import backend
 from chainrule.engine import Tensor
@@ -44,6 +44,9 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+
+M = TypeVar("M", bound="Module")  # train(), eval() and to() give back the module itself
 
 
 class Module:
@@ -258,13 +261,13 @@ class Module:
             yield b
 
     # ---------------------------------------------------------------- modes and grads
-    def train(self, mode: bool = True) -> Module:
+    def train(self: M, mode: bool = True) -> M:
         """Switch this module and its children to training mode (or eval with False)."""
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
 
-    def eval(self) -> Module:
+    def eval(self: M) -> M:
         """Switch to evaluation mode: Dropout is off, BatchNorm uses its running stats."""
         return self.train(False)
 
@@ -283,7 +286,7 @@ class Module:
             fn(module)
         return self
 
-    def to(self, *args: Any, **kwargs: Any) -> Module:
+    def to(self: M, *args: Any, **kwargs: Any) -> M:
         """Cast floating parameters and buffers to a dtype, in place: ``model.to(cr.float64)``.
 
         Also ``.to(device)`` (``"cpu"``, ``"cuda"``, ``"cuda:N"``) and
