@@ -326,7 +326,7 @@ class Tensor(TensorBase):
         try:
             self.data[idx] = raw(value)
         except (ValueError, TypeError) as exc:
-            raise in_place.error("setitem", self, value, exc) from None
+            raise in_place.error("setitem", self, value, exc, idx) from None
         in_place.stamp(self)
 
     def __iter__(self) -> Iterator[Tensor]:
