@@ -331,8 +331,12 @@ class Tensor(TensorBase):
         idx = shape.plain_index(index, Tensor)
         if backend.on_device(self.data):
             shape.check_device_index(idx, self.shape, "setitem")
+        v = raw(value)
         try:
-            self.data[idx] = raw(value)
+            # NumPy would read a one-element GPU value through float(): a hidden transfer
+            if backend.is_array(v) and backend.device_of(v) != backend.device_of(self.data):
+                raise TypeError("devices differ")
+            self.data[idx] = v
         except (ValueError, TypeError) as exc:
             raise in_place.error("setitem", self, value, exc, idx) from None
         in_place.stamp(self)
