@@ -98,16 +98,27 @@ def device_of(a: Any) -> str:
     return "cpu"
 
 
+def gpu(index: int, where: str) -> Any:
+    """CuPy's context for GPU ``index`` (``with gpu(i, where): ...``); DeviceError if
+    there is no such GPU."""
+    cupy = cuda_modules()[0]
+    count = int(cupy.cuda.runtime.getDeviceCount())
+    if not 0 <= index < count:
+        seen = f"GPUs cuda:0 to cuda:{count - 1}" if count > 1 else (
+            "one GPU, cuda:0" if count else "no GPU")
+        raise DeviceError(f"{where}: there is no device 'cuda:{index}': CuPy sees {seen}")
+    return cupy.cuda.Device(index)
+
+
 def to_device(a: Any, device: Any, where: str = "to") -> Any:
     """``a`` copied to ``device`` (itself if it is there already): an explicit transfer."""
     kind, index = parse_device(device, where)
     if kind == "cpu":
         return to_host(a)
-    cupy = cuda_modules()[0]
     if on_device(a) and a.device.id == index:
         return a
-    with cupy.cuda.Device(index):
-        return cupy.asarray(a)
+    with gpu(index, where):
+        return cuda_modules()[0].asarray(a)
 
 
 def to_host(a: Any) -> Any:

@@ -48,7 +48,7 @@ PLUMBING = ("backend.py", "engine/base.py")  # where a read is carried out, not 
 def _where() -> str:
     """Which line of chainrule (else of the caller) made a sync: the innermost frame of
     chainrule's own code outside the plumbing that carries out host reads."""
-    frames = traceback.extract_stack()[:-2]
+    frames = [f for f in traceback.extract_stack() if f.filename != __file__]
     ours = [f for f in reversed(frames) if f.filename.startswith(SRC)]
     for frame in [f for f in ours if f.filename[len(SRC) + 1:] not in PLUMBING] + ours[:1]:
         return f"{frame.filename[len(SRC) + 1:]}:{frame.lineno} ({frame.name})"

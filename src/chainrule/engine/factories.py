@@ -41,9 +41,9 @@ def generator(device: Any = "cpu") -> Any:
         if kind == "cpu":
             _RNG[key] = xp.random.default_rng(seed)
         else:
-            cupy = backend.cuda_modules()[0]
-            with cupy.cuda.Device(index):
-                _RNG[key] = cupy.random.default_rng(None if seed is None else seed + 1 + index)
+            with backend.gpu(index, "generator"):
+                _RNG[key] = backend.cuda_modules()[0].random.default_rng(
+                    None if seed is None else seed + 1 + index)
     return _RNG[key]
 
 
@@ -65,9 +65,8 @@ def _make(make: str, device: Any, *args: Any, **kwargs: Any) -> Any:
     kind, index = backend.parse_device("cpu" if device is None else device, make)
     if kind == "cpu":
         return getattr(xp, make)(*args, **kwargs)
-    cupy = backend.cuda_modules()[0]
-    with cupy.cuda.Device(index):
-        return getattr(cupy, make)(*args, **kwargs)
+    with backend.gpu(index, make):
+        return getattr(backend.cuda_modules()[0], make)(*args, **kwargs)
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import backend
 from ..backend import xp
-from ..errors import GraphError, ShapeError
+from ..errors import DeviceError, GraphError, ShapeError
 from ..ops import elementwise
 from ..ops._util import raw
 from ..ops.op import Op
@@ -86,13 +87,23 @@ def stamp(t: TensorBase, when: int | None = None) -> None:
     sweep.INPLACE[0] = when
 
 
-def error(where: str, t: TensorBase, other: Any, exc: Exception) -> Exception:
-    """What a failed in-place change says: the shapes, or the dtypes, and what to do."""
+def error(where: str, t: TensorBase, other: Any, exc: Exception, index: Any = ()) -> Exception:
+    """What a failed in-place change says: the devices, the shapes, or the dtypes, and what
+    to do (``index``: setitem's index, whose GPU arrays cannot index a cpu tensor)."""
+    values = [raw(o) for o in (other if isinstance(other, tuple) else (other,))]
+    places = [("value", v) for v in values if backend.is_array(v)]
+    places += [("index", i) for i in (index if isinstance(index, tuple) else (index,))
+               if backend.on_device(i)]
+    for what, v in places:
+        if backend.device_of(v) != t.device:
+            return DeviceError(f"{where}: the tensor is on {t.device} and the {what} on "
+                               f"{backend.device_of(v)}; nothing moves between devices by "
+                               f"itself: move the {what} with .to('{t.device}')")
     if "broadcast" in str(exc) or "shape" in str(exc):
-        shape = xp.shape(raw(other)) if not isinstance(other, tuple) else ()
+        shape = xp.shape(values[0]) if not isinstance(other, tuple) else ()
         return ShapeError(f"{where}: a tensor of shape {t.shape} cannot hold the result with "
                           f"a value of shape {shape}")
-    dtype = xp.result_type(t.data, raw(other)) if not isinstance(other, tuple) else "?"
+    dtype = backend.result_type(t.data, values[0]) if not isinstance(other, tuple) else "?"
     return TypeError(f"{where}: the result is {dtype} but the tensor holds {t.dtype}, and "
                      "changing it in place cannot change its dtype; make a new tensor "
                      "(t = t + u) or convert first")

@@ -44,8 +44,20 @@ def operand_error(where: str, what: str) -> TypeError:
     return TypeError(f"{where}: expected a Tensor, an ndarray or a number, got {what}")
 
 
-def _forward_error(op: Op, arrays: Sequence[Any], exc: Exception) -> Exception:
-    devices = sorted({backend.device_of(a) for a in arrays if backend.is_array(a)})
+def _gpu_arrays(value: Any) -> list[Any]:
+    """The GPU arrays in an op's parameter (an index may be a tuple of them)."""
+    if isinstance(value, (tuple, list)):
+        return [a for v in value for a in _gpu_arrays(v)]
+    return [value] if backend.on_device(value) else []
+
+
+def _forward_error(op: Op, arrays: Sequence[Any], exc: Exception,
+                   params: dict[str, Any] | None = None) -> Exception:
+    # a GPU parameter (an index, class targets) next to cpu inputs counts too; a NumPy
+    # one next to GPU inputs is fine (CuPy takes NumPy indices)
+    gpu_params = [a for v in (params or {}).values() for a in _gpu_arrays(v)]
+    devices = sorted({backend.device_of(a) for a in [*arrays, *gpu_params]
+                      if backend.is_array(a)})
     if len(devices) > 1:
         return backend.DeviceError(
             f"{op.name}: its inputs are on {' and '.join(devices)}; nothing moves between "
@@ -74,7 +86,7 @@ def apply(op: Op, *args: Any, **params: Any) -> Any:
     try:
         out = op.forward(*arrays, **params)
     except (ValueError, TypeError) as exc:
-        raise _forward_error(op, arrays, exc) from None
+        raise _forward_error(op, arrays, exc, params) from None
     if type(out) is not ndarray:
         out = backend.array_of(out)
     t = _new(TENSOR)

@@ -265,11 +265,19 @@ class Tensor(TensorBase):
             return self
         return apply(shape.astype, self, dtype=xp.dtype(dtype))
 
-    def to(self, target: Any, dtype: Any = None) -> Tensor:
+    def to(self, target: Any = None, dtype: Any = None, *, device: Any = None) -> Tensor:
         """PyTorch's ``to``: a dtype (``t.to(cr.float64)``), a device (``t.to("cuda")``),
-        both (``t.to("cuda", cr.float32)``), or another tensor's dtype and device. A copy
-        to another device is recorded (its gradient goes back); nothing else ever moves
-        between devices. Returns ``self`` when nothing changes."""
+        both (``t.to("cuda", cr.float32)``, or the keywords ``device=``, ``dtype=``), or
+        another tensor's dtype and device. A copy to another device is recorded (its
+        gradient goes back); nothing else ever moves between devices. Returns ``self``
+        when nothing changes."""
+        if device is not None:
+            if target is not None:
+                raise TypeError(f"to: got {target!r} and device={device!r}; pass the device "
+                                "once (t.to('cuda', dtype) or t.to(device=..., dtype=...))")
+            target = str(device)
+        if target is None:
+            return self if dtype is None else self.astype(dtype)
         if isinstance(target, TensorBase):
             return self.to(target.device, target.dtype)
         if isinstance(target, str):
@@ -323,10 +331,14 @@ class Tensor(TensorBase):
         idx = shape.plain_index(index, Tensor)
         if backend.on_device(self.data):
             shape.check_device_index(idx, self.shape, "setitem")
+        v = raw(value)
         try:
-            self.data[idx] = raw(value)
+            # NumPy would read a one-element GPU value through float(): a hidden transfer
+            if backend.is_array(v) and backend.device_of(v) != backend.device_of(self.data):
+                raise TypeError("devices differ")
+            self.data[idx] = v
         except (ValueError, TypeError) as exc:
-            raise in_place.error("setitem", self, value, exc) from None
+            raise in_place.error("setitem", self, value, exc, idx) from None
         in_place.stamp(self)
 
     def __iter__(self) -> Iterator[Tensor]:

@@ -11,7 +11,9 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from chainrule import backend
 from chainrule.engine import Tensor
+from chainrule.errors import DeviceError
 
 from ..backend import xp as np  # the array library, through the one seam
 
@@ -56,23 +58,39 @@ def clip_grad_norm_(
     grads = _grads(parameters, where)
     if not grads:
         return Tensor(np.array(0.0))
-    dtype = np.result_type(*grads)
+    devices = sorted({backend.device_of(g) for g in grads})
+    if len(devices) > 1:
+        raise DeviceError(f"{where}: the gradients are on {' and '.join(devices)}; nothing "
+                          "moves between devices by itself: put the model on one device "
+                          "(model.to(...))")
+    dtype = np.result_type(*(g.dtype for g in grads))
+    # everything stays on the gradients' device: no host read unless asked to check
     with np.errstate(over="ignore", invalid="ignore"):
         if math.isinf(norm_type):
-            total = max(np.max(np.abs(g)) if g.size else 0.0 for g in grads)
+            norms = [np.abs(g).max() for g in grads if g.size]
+            total = np.stack(norms).max() if norms else backend.zeros_of((), dtype, grads[0])
         else:
-            norms = [np.linalg.norm(g.ravel(), ord=norm_type) for g in grads]
-            total = np.linalg.norm(np.array(norms), ord=norm_type)
-    total = np.asarray(total, dtype=dtype)
-    if error_if_nonfinite and not np.isfinite(total):
-        raise FloatingPointError(
-            f"{where}: the total norm of order {norm_type:g} of the gradients is {float(total)}; "
-            "they cannot be clipped (pass error_if_nonfinite=False to clip anyway)"
-        )
-    coef = min(max_norm / (float(total) + 1e-6), 1.0)
+            total = _norm(np.stack([_norm(g, norm_type) for g in grads]), norm_type)
+        total = total.astype(dtype)
+        if error_if_nonfinite and not np.isfinite(total):  # reads the norm: a host sync
+            raise FloatingPointError(
+                f"{where}: the total norm of order {norm_type:g} of the gradients is "
+                f"{float(total)}; they cannot be clipped (pass error_if_nonfinite=False to "
+                "clip anyway)"
+            )
+        coef = np.minimum(max_norm / (total + 1e-6), 1.0)
     for g in grads:
-        g *= g.dtype.type(coef)
+        g *= coef.astype(g.dtype)
     return Tensor(total)
+
+
+def _norm(x: Any, p: float) -> Any:
+    """The ``p``-norm of all of ``x``'s entries, as a 0-d array of ``x``'s library."""
+    if p == 2:
+        return np.sqrt(np.sum(x * x))
+    if p == 1:
+        return np.sum(np.abs(x))
+    return np.sum(np.abs(x) ** p) ** (1.0 / p)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

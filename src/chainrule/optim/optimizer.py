@@ -103,7 +103,10 @@ class Optimizer:
                         f"{self._name}: a parameter of shape {p.data.shape} has a gradient "
                         f"of shape {grad.shape}"
                     )
-                self._update(p.data, grad, self.state.setdefault(id(p), {}), group)
+                state = self.state.setdefault(id(p), {})
+                if state and backend._CUDA:  # the model may have moved since the last step
+                    _follow(state, p.data)
+                self._update(p.data, grad, state, group)
         return loss
 
     # ---------------------------------------------------------------- state
@@ -196,6 +199,14 @@ def _state_value(where: str, key: str, value: Any, param: Tensor) -> Any:
                          f"parameter has shape {param.data.shape}")
     # on the parameter's device: a checkpoint holds host arrays
     return backend.to_device(value.astype(param.data.dtype), backend.device_of(param.data))
+
+
+def _follow(state: dict[str, Any], param: Any) -> None:
+    """Move a parameter's state arrays to the parameter's device (after ``Module.to``)."""
+    device = backend.device_of(param)
+    for key, value in state.items():
+        if backend.is_array(value) and backend.device_of(value) != device:
+            state[key] = backend.to_device(value, device, "Optimizer.step")
 
 
 def _is_tensor(obj: object) -> bool:
