@@ -17,6 +17,7 @@ again). Both namespaces offer the same names.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -82,7 +83,10 @@ def namespace(a: Any) -> Any:
 
 
 def parse_device(device: Any, where: str) -> tuple[str, int]:
-    """``"cpu"``, ``"cuda"``, ``"cuda:N"`` (or a Tensor's ``.device``) as (kind, index)."""
+    """``"cpu"``, ``"cuda"``, ``"cuda:N"``, a GPU's number N (as in PyTorch), or a
+    Tensor's ``.device``, as (kind, index)."""
+    if type(device) is int and device >= 0:
+        return "cuda", device
     text = str(device)
     if text == "cpu":
         return "cpu", 0
@@ -98,11 +102,17 @@ def device_of(a: Any) -> str:
     return "cpu"
 
 
+@functools.lru_cache(maxsize=4)
+def _device_count(cupy: Any) -> int:
+    """How many GPUs this CuPy sees (asked once: GPUs do not come and go in a process)."""
+    return int(cupy.cuda.runtime.getDeviceCount())
+
+
 def gpu(index: int, where: str) -> Any:
     """CuPy's context for GPU ``index`` (``with gpu(i, where): ...``); DeviceError if
     there is no such GPU."""
     cupy = cuda_modules()[0]
-    count = int(cupy.cuda.runtime.getDeviceCount())
+    count = _device_count(cupy)
     if not 0 <= index < count:
         seen = f"GPUs cuda:0 to cuda:{count - 1}" if count > 1 else (
             "one GPU, cuda:0" if count else "no GPU")

@@ -89,6 +89,8 @@ class _Encoder:
             return {**node, "requires_grad": bool(obj.requires_grad)}
         if isinstance(obj, np.ndarray):
             return self.array("array", obj, path)
+        if backend.on_device(obj):  # a raw GPU array: written from a host copy, as a tensor's
+            return self.array("array", backend.to_host(obj), path)
         if not isinstance(obj, (Mapping, list, tuple)):
             raise TypeError(f"save: {_where(path)} is a {type(obj).__name__}; a checkpoint "
                             f"holds only {KINDS}")

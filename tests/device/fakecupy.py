@@ -250,7 +250,9 @@ class ndarray:  # noqa: N801 - CuPy's name
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         name = func.__name__
-        _use(f"cupy.{name}")
+        module = getattr(func, "__module__", None) or "numpy"  # numpy.linalg -> cupy.linalg
+        _use("cupy" + module[len("numpy"):] + "." + name if module.startswith("numpy")
+             else f"cupy.{name}")
         _refuse_host(args, name)
         _refuse_host(list(kwargs.values()), name)
         result = func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})

@@ -503,3 +503,16 @@ def test_printing_a_gpu_tensor_is_a_sync(gpu: None) -> None:
         text = repr(t)
     assert "device='cuda:0'" in text
     assert [what for what, _ in syncs] == ["get"] and syncs[0][1].startswith("backend.py:")
+
+
+def test_a_gpu_number_is_a_device_as_in_pytorch(gpu: None) -> None:
+    assert cr.zeros(2, device=0).device == "cuda:0"
+    assert cr.ones(2).to(0).device == "cuda:0"
+    with pytest.raises(ValueError, match="unknown device -1"):
+        cr.zeros(2, device=-1)
+
+
+def test_a_raw_gpu_array_is_saved_from_a_host_copy(gpu: None, tmp_path: Path) -> None:
+    cr.save({"a": fakecupy.asarray(np.arange(3.0))}, tmp_path / "raw.npz")
+    loaded = cr.load(tmp_path / "raw.npz")
+    np.testing.assert_array_equal(np.asarray(loaded["a"]), np.arange(3.0))

@@ -223,3 +223,9 @@ def test_module_functions_make_device_arrays_and_refuse_host_arrays() -> None:
     assert isinstance(fakecupy.exp(z), fakecupy.ndarray)
     with pytest.raises(TypeError, match="NumPy array"):
         fakecupy.zeros_like(np.zeros(2))
+
+
+def test_functions_of_numpy_submodules_are_looked_up_in_cupy_submodules(gpu: None) -> None:
+    a = fakecupy.asarray(np.array([3.0, 4.0]))
+    assert float(np.linalg.norm(a)) == 5.0
+    assert "cupy.linalg.norm" in fakecupy.CALLED

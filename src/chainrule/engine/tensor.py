@@ -280,6 +280,8 @@ class Tensor(TensorBase):
             return self if dtype is None else self.astype(dtype)
         if isinstance(target, TensorBase):
             return self.to(target.device, target.dtype)
+        if type(target) is int:  # a GPU's number, as in PyTorch
+            target = f"cuda:{target}"
         if isinstance(target, str):
             moved = self
             if backend.device_of(self.data) != target and not (
