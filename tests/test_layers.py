@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     "distributed": 4,  # MPI: collectives on arrays and Tensors
     "nn": 5, "data": 5, "serialize": 5, "micro": 5,
     "optim": 6,
-    "plots": 7, "models": 7, "train": 8,
+    "plots": 7, "models": 7, "runs": 7, "train": 8,
     "viz": 9, "lm": 9,  # the GPT on names uses train's helpers
     "explain": 10,
     "cli": 11,

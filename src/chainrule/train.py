@@ -23,7 +23,6 @@ loss and accuracy) and, with matplotlib installed, ``curves.png`` and
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -60,7 +59,8 @@ from chainrule.models import (  # noqa: F401 - also chainrule.train's names, as 
 from chainrule.nn import functional as F
 from chainrule.nn.parallel import DistributedDataParallel
 from chainrule.plots import plot_confusion, plot_curves
-from chainrule.serialize import load, save
+from chainrule.runs import read_run, write_run
+from chainrule.serialize import load
 
 RUN_FORMAT = "chainrule-digits-run"
 
@@ -311,9 +311,6 @@ def _train(config: TrainConfig, progress: bool, log: Log | None, device: str) ->
 # ------------------------------------------------------------------ saving and loading
 def save_run(result: TrainResult, out_dir: str | Path) -> list[Path]:
     """Write ``model.npz``, ``config.json`` and ``history.json``; return the paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    save(result.model.state_dict(), out / "model.npz")
     last = result.history[-1] if result.history else None
     config = {
         "format": RUN_FORMAT,
@@ -323,10 +320,7 @@ def save_run(result: TrainResult, out_dir: str | Path) -> list[Path]:
         "test_loss": last.test_loss if last else None,
         "train_seconds": round(result.seconds, 3),
     }
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    history = [asdict(h) for h in result.history]
-    (out / "history.json").write_text(json.dumps(history, indent=2) + "\n")
-    return [out / "model.npz", out / "config.json", out / "history.json"]
+    return write_run(out_dir, result.model, config, result.history)
 
 
 def load_run(path: str | Path) -> tuple[nn.Module, TrainConfig]:
@@ -335,21 +329,8 @@ def load_run(path: str | Path) -> tuple[nn.Module, TrainConfig]:
     ``config.json`` must sit next to ``model.npz``. Raises ``FileNotFoundError``
     or ``ValueError`` with the path and the problem when something is off.
     """
-    p = Path(path)
-    model_path = p / "model.npz" if p.is_dir() else p
+    model_path, raw = read_run(path, RUN_FORMAT, "a chainrule digits run config")
     config_path = model_path.with_name("config.json")
-    if not model_path.exists():
-        raise FileNotFoundError(f"no model file at {str(model_path)!r}")
-    if not config_path.exists():
-        raise FileNotFoundError(
-            f"no config.json next to {str(model_path)!r}; it records which model to rebuild"
-        )
-    try:
-        raw = json.loads(config_path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"cannot read {str(config_path)!r}: {exc}") from None
-    if not isinstance(raw, dict) or raw.get("format") != RUN_FORMAT:
-        raise ValueError(f"{str(config_path)!r} is not a chainrule digits run config")
     known = {f.name for f in fields(TrainConfig)}
     try:
         config = TrainConfig(**{k: v for k, v in raw.items() if k in known})

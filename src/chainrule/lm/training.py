@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import string
 import sys
@@ -30,7 +29,8 @@ from chainrule.lm.data import (
 from chainrule.lm.model import GPT, sample
 from chainrule.nn import functional as F
 from chainrule.plots import plot_loss_curves
-from chainrule.serialize import load, save
+from chainrule.runs import read_run, write_run
+from chainrule.serialize import load
 from chainrule.train import blas_threads
 
 RUN_FORMAT = "chainrule-names-run"
@@ -216,9 +216,6 @@ def _train(config: LMConfig, progress: bool, write: Callable[[str], None],
 # ------------------------------------------------------------------ saving and loading
 def save_run(result: LMResult, out_dir: str | Path) -> list[Path]:
     """Write ``model.npz``, ``config.json`` and ``history.json``; return the paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    save(result.model.state_dict(), out / "model.npz")
     last = result.history[-1] if result.history else None
     config = {
         "format": RUN_FORMAT,
@@ -230,32 +227,14 @@ def save_run(result: LMResult, out_dir: str | Path) -> list[Path]:
         "bigram_val_loss": result.bigram_val_loss,
         "train_seconds": round(result.seconds, 3),
     }
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    history = [asdict(h) for h in result.history]
-    (out / "history.json").write_text(json.dumps(history, indent=2) + "\n")
-    return [out / "model.npz", out / "config.json", out / "history.json"]
+    return write_run(out_dir, result.model, config, result.history)
 
 
 def load_run(path: str | Path) -> tuple[GPT, Tokenizer, LMConfig]:
     """Rebuild the model saved in a run directory (or from its ``model.npz``)."""
-    p = Path(path)
-    model_path = p / "model.npz" if p.is_dir() else p
+    model_path, raw = read_run(path, RUN_FORMAT, "a run of 'chainrule train --data names' "
+                               "(a digits run is read by 'chainrule evaluate')")
     config_path = model_path.with_name("config.json")
-    if not model_path.exists():
-        raise FileNotFoundError(f"no model file at {str(model_path)!r}")
-    if not config_path.exists():
-        raise FileNotFoundError(
-            f"no config.json next to {str(model_path)!r}; it records which model to rebuild"
-        )
-    try:
-        raw = json.loads(config_path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"cannot read {str(config_path)!r}: {exc}") from None
-    if not isinstance(raw, dict) or raw.get("format") != RUN_FORMAT:
-        raise ValueError(
-            f"{str(config_path)!r} is not a run of 'chainrule train --data names' (a digits run "
-            "is read by 'chainrule evaluate')"
-        )
     known = {f.name for f in fields(LMConfig)}
     try:
         config = LMConfig(**{k: v for k, v in raw.items() if k in known})
