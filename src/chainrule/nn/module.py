@@ -46,7 +46,7 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
 
-M = TypeVar("M", bound="Module")  # train(), eval() and to() give back the module itself
+M = TypeVar("M", bound="Module")  # the module train, eval and to give back: its own type
 
 
 class Module:

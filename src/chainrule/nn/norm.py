@@ -107,7 +107,7 @@ class BatchNorm2d(_BatchNorm):
 
     In training the batch's mean and (biased) variance over ``N·H·W`` values
     normalise each channel; the running statistics are updated with the
-    unbiased variance, as in PyTorch. In ``eval()`` the running ones are used.
+    unbiased variance, as in PyTorch. In eval mode the running ones are used.
     """
 
     _ranks = (4,)
