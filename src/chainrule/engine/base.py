@@ -310,6 +310,21 @@ class HookHandle:
     __call__ = remove
 
 
+def bare(cls: type, data: Any, requires_grad: bool = False) -> Any:
+    """A tensor of class ``cls`` around ``data`` with every slot set and no history: no
+    checks, no copy (the engine's own constructor; ops write theirs out, see record.py)."""
+    t: Any = object.__new__(cls)
+    t.data = data
+    t.grad = None
+    t._requires_grad = requires_grad
+    t._node = None
+    t._edges = ()
+    t._extra = None
+    t._seq = next_seq()
+    t._pending = None
+    return t
+
+
 def to_array(data: Any, dtype: Any, where: str, device: Any = None) -> Any:
     """``data`` as a new array. Python numbers and lists of floats take the default
     floating dtype; arrays keep their own unless ``dtype`` says otherwise. With

@@ -19,9 +19,7 @@ from typing import Any
 from .. import backend
 from ..ops import traced
 from . import mode
-from .base import TensorBase, next_seq
-
-_new = object.__new__
+from .base import TensorBase, bare
 
 
 def tangent_of(t: Any, level: int) -> Any:
@@ -61,7 +59,7 @@ def push_tangents(op: Any, args: tuple, params: Any, out: TensorBase) -> None:
             if result is None:
                 continue
             if not isinstance(result, TensorBase):
-                result = _wrap_like(out, backend.array_of(result))
+                result = bare(type(out), backend.array_of(result))
             set_tangent(out, level, result)
     finally:
         active[:] = saved
@@ -72,28 +70,8 @@ def _alias(t: TensorBase) -> TensorBase:
     the same history, so the tangent (kept on ``t``) never refers back to ``t``."""
     if t._node is None:
         return t
-    a = _new(type(t))
-    a.data = t.data
-    a.grad = None
-    a._requires_grad = t._requires_grad
-    a._node = t._node
-    a._edges = t._edges
-    a._seq = next_seq()
-    a._pending = None
+    a = bare(type(t), t.data, t._requires_grad)
+    a._node, a._edges = t._node, t._edges
     tangents = t._extra.get("tangents") if t._extra else None
     a._extra = {"tangents": dict(tangents)} if tangents else None
     return a
-
-
-def _wrap_like(t: TensorBase, data: Any) -> TensorBase:
-    """A constant (leaf) tensor of ``t``'s class around ``data``."""
-    c = _new(type(t))
-    c.data = data
-    c.grad = None
-    c._requires_grad = False
-    c._node = None
-    c._edges = ()
-    c._extra = None
-    c._seq = next_seq()
-    c._pending = None
-    return c

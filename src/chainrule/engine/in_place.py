@@ -25,9 +25,7 @@ from ..ops import elementwise
 from ..ops._util import raw
 from ..ops.op import Op
 from . import mode, record, sweep
-from .base import TensorBase, next_seq
-
-_new = object.__new__
+from .base import TensorBase, bare, next_seq
 
 
 def run(self: Any, op: Op | None, other: Any, where: str) -> Any:
@@ -57,9 +55,8 @@ def run(self: Any, op: Op | None, other: Any, where: str) -> Any:
 def rebase(self: Any, op: Op | None, other: Any, where: str) -> Any:
     """Record ``self = op(self, other)``: self's history moves to a new node."""
     when = next_seq()  # taken first: the new node is newer than the change
-    old = _new(type(self))
-    old.data, old.grad, old._requires_grad = self.data, None, self._requires_grad
-    old._node, old._edges, old._seq, old._pending = self._node, self._edges, self._seq, None
+    old = bare(type(self), self.data, self._requires_grad)
+    old._node, old._edges, old._seq = self._node, self._edges, self._seq
     tangents = self._extra.get("tangents") if self._extra else None
     old._extra = {"tangents": tangents} if tangents else None
     if op is None:  # the old values are replaced: their gradient is 0

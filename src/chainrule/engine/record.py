@@ -21,7 +21,7 @@ from ..errors import ShapeError
 from ..ops._util import raw
 from ..ops.op import Op
 from . import anomaly, mode, sweep
-from .base import TensorBase, next_seq
+from .base import TensorBase, bare, next_seq
 from .forward import push_tangents
 
 # The class of the tensors ops make: Tensor, which engine/tensor.py builds from
@@ -250,16 +250,7 @@ def _slow_path(op: Op, args: tuple, params: Any, t: Any) -> None:
 
 def leaf(data: Any, requires_grad: bool = False) -> Any:
     """A Tensor around an existing array, without checks or copies (engine use)."""
-    t = _new(TENSOR)
-    t.data = data
-    t.grad = None
-    t._requires_grad = requires_grad
-    t._node = None
-    t._edges = ()
-    t._extra = None
-    t._seq = next_seq()
-    t._pending = None
-    return t
+    return bare(TENSOR, data, requires_grad)
 
 
 
