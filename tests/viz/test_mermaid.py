@@ -15,6 +15,8 @@ from chainrule.errors import GraphError
 from chainrule.scalar import Value
 from chainrule.viz import GraphvizNotFoundError, dot, format_number, mermaid, render, trace
 
+from .examples import example_1, example_2, example_3, named
+
 # The three diagrams of the seed note 003, as its author drew them by hand.
 SEED_003_EXAMPLE_1 = """\
 flowchart LR
@@ -48,27 +50,6 @@ mult1 --> z["z<br/>data: 15<br/>grad: 7"]
 y --> mult2(("×"))
 z --> mult2
 mult2 --> L["L<br/>data: 105<br/>grad: 1"]"""
-
-
-def named(v: Value, label: str) -> Value:
-    v.label = label
-    return v
-
-
-def example_1() -> Value:
-    a, b, d = Value(3.0, label="a"), Value(2.0, label="b"), Value(4.0, label="d")
-    return named(named(a + b, "c") * d, "L")
-
-
-def example_2() -> Value:
-    a, b = Value(2.0, label="a"), Value(3.0, label="b")
-    d, f = Value(4.0, label="d"), Value(2.0, label="f")
-    return named(named(named(a * b, "c") + d, "e") * f, "L")
-
-
-def example_3() -> Value:
-    x = Value(5.0, label="x")
-    return named(named(x + 2, "y") * named(x * 3, "z"), "L")
 
 
 @pytest.mark.parametrize(
