@@ -10,17 +10,12 @@ import pytest
 
 from chainrule.cli import main
 
+from .running import run_cli
+
 QUICK = ["--epochs", "1", "--max-names", "300", "--n-embd", "16", "--n-layer", "1",
          "--no-progress"]
 
 
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +29,7 @@ def test_a_short_run_reports_losses_beside_the_bigram_and_writes_its_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_dir = tmp_path / "run"
-    status, out, err = _run(["train", "--data", "names", *QUICK, "--out", str(out_dir)], capsys)
+    status, out, err = run_cli(["train", "--data", "names", *QUICK, "--out", str(out_dir)], capsys)
     assert status == 0, err
     line = re.search(r"^epoch   1/1  train loss ([\d.]+)  val loss ([\d.]+)  \(bigram ([\d.]+)\)",
                      out, flags=re.MULTILINE)
@@ -50,7 +45,7 @@ def test_a_short_run_reports_losses_beside_the_bigram_and_writes_its_files(
 
 
 def test_surnames_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, err = _run(["train", "--data", "surnames", *QUICK, "--out", str(tmp_path)],
+    status, out, err = run_cli(["train", "--data", "surnames", *QUICK, "--out", str(tmp_path)],
                             capsys)
     assert status == 0, err
     assert "training a GPT on surnames" in out
@@ -60,16 +55,17 @@ def test_surnames_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_sample_prints_names_the_same_for_a_seed(
     run_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, err = _run(["sample", str(run_dir), "--num", "12", "--seed", "3"], capsys)
+    status, out, err = run_cli(["sample", str(run_dir), "--num", "12", "--seed", "3"], capsys)
     assert status == 0, err
     names = out.split()
     assert len(names) == 12 and all(re.fullmatch(r"[a-z]*", n) for n in names)
-    assert _run(["sample", str(run_dir / "model.npz"), "--num", "12", "--seed", "3"],
-                capsys)[1].split() == names
-    assert _run(["sample", str(run_dir), "--num", "12", "--seed", "4"], capsys)[1].split() != names
-    cold = _run(["sample", str(run_dir), "--num", "3", "--temperature", "0.001"], capsys)[1]
+    again = run_cli(["sample", str(run_dir / "model.npz"), "--num", "12", "--seed", "3"], capsys)
+    assert again[1].split() == names
+    other = run_cli(["sample", str(run_dir), "--num", "12", "--seed", "4"], capsys)
+    assert other[1].split() != names
+    cold = run_cli(["sample", str(run_dir), "--num", "3", "--temperature", "0.001"], capsys)[1]
     assert len(set(cold.split())) == 1  # the likeliest letter every time
-    assert len(_run(["sample", str(run_dir)], capsys)[1].split()) == 20  # the default
+    assert len(run_cli(["sample", str(run_dir)], capsys)[1].split()) == 20  # the default
 
 
 @pytest.mark.parametrize(
@@ -97,7 +93,7 @@ def test_sample_prints_names_the_same_for_a_seed(
 def test_bad_options_are_one_line_errors_with_status_2(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, err = _run(argv, capsys)
+    status, out, err = run_cli(argv, capsys)
     assert status == 2
     assert message in err, err
     assert len(err.strip().splitlines()) == 1 and out == ""
@@ -106,7 +102,7 @@ def test_bad_options_are_one_line_errors_with_status_2(
 def test_sample_refuses_a_digits_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "model.npz").write_bytes(b"")
     (tmp_path / "config.json").write_text(json.dumps({"format": "chainrule-digits-run"}))
-    status, _, err = _run(["sample", str(tmp_path)], capsys)
+    status, _, err = run_cli(["sample", str(tmp_path)], capsys)
     assert status == 2
     assert "is not a run of 'chainrule train --data names'" in err
     assert len(err.strip().splitlines()) == 1
@@ -117,7 +113,7 @@ def test_an_unwritable_output_is_one_line(
 ) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    status, _, err = _run(["train", "--data", "names", *QUICK, "--out", str(blocker / "run")],
+    status, _, err = run_cli(["train", "--data", "names", *QUICK, "--out", str(blocker / "run")],
                           capsys)
     assert status == 2
     assert err.startswith("chainrule train: error: cannot write to") and "Traceback" not in err

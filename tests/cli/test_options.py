@@ -10,16 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from chainrule.cli import build_parser, main
+from chainrule.cli import build_parser
 
-
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
+from .running import run_cli
 
 
 def _subcommands() -> list[str]:
@@ -43,7 +36,7 @@ BAD = [
 def test_a_bad_option_of_any_subcommand_is_one_line_and_status_2(
     command: str, extra: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, err = _run([command, *extra], capsys)
+    status, out, err = run_cli([command, *extra], capsys)
     assert status == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1, err
@@ -70,7 +63,7 @@ def test_a_bad_option_of_any_subcommand_is_one_line_and_status_2(
 def test_bad_values_are_one_line_errors(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, err = _run(argv, capsys)
+    status, out, err = run_cli(argv, capsys)
     assert status == 2
     assert message in err
     assert err.strip().splitlines()[0].startswith("chainrule")
@@ -78,7 +71,7 @@ def test_bad_values_are_one_line_errors(
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = _run(["--version"], capsys)
+    status, out, _ = run_cli(["--version"], capsys)
     assert status == 0 and out.strip() == f"chainrule {version('chainrule')}"
 
 
@@ -101,7 +94,7 @@ def test_a_diverging_training_run_stops_with_a_clear_message(
     out_dir = tmp_path / "run"
     argv = ["train", "--lr", "1e9", "--optimizer", optimizer, "--epochs", "3", "--out",
             str(out_dir), "--no-progress"]
-    status, out, err = _run(argv, capsys)
+    status, out, err = run_cli(argv, capsys)
     assert status == 1
     line = err.strip().splitlines()[-1]
     assert line.startswith("chainrule train: error: the training diverged at epoch 1: the mean "

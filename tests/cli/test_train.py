@@ -12,16 +12,8 @@ import pytest
 
 from chainrule import plots
 from chainrule import train as tr
-from chainrule.cli import main
 
-
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
+from .running import run_cli
 
 
 @pytest.mark.parametrize("model", ["mlp", "cnn"])
@@ -30,7 +22,7 @@ def test_short_training_run_writes_its_files_and_evaluates(
 ) -> None:
     out_dir = tmp_path / "run"
     argv = ["train", "--model", model, "--epochs", "1", "--out", str(out_dir), "--no-progress"]
-    status, out, err = _run(argv, capsys)
+    status, out, err = run_cli(argv, capsys)
     assert status == 0, err
     assert "epoch   1/1  train loss" in out and "test accuracy" in out
     for name in ("model.npz", "config.json", "history.json", "curves.png", "confusion.png"):
@@ -41,12 +33,12 @@ def test_short_training_run_writes_its_files_and_evaluates(
     history = json.loads((out_dir / "history.json").read_text())
     assert [h["epoch"] for h in history] == [1]
 
-    status, out, err = _run(["evaluate", str(out_dir)], capsys)
+    status, out, err = run_cli(["evaluate", str(out_dir)], capsys)
     assert status == 0, err
     assert f"accuracy: {100 * config['test_accuracy']:.2f}%" in out
     assert "true\\pred" in out and len(out.splitlines()) >= 13
     # the model file itself works too
-    assert _run(["evaluate", str(out_dir / "model.npz")], capsys)[0] == 0
+    assert run_cli(["evaluate", str(out_dir / "model.npz")], capsys)[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -65,7 +57,7 @@ def test_short_training_run_writes_its_files_and_evaluates(
 def test_bad_options_fail_with_one_line_and_status_2(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, err = _run(argv, capsys)
+    status, out, err = run_cli(argv, capsys)
     assert status == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1
@@ -76,13 +68,13 @@ def test_unreadable_model_files(tmp_path: Path, capsys: pytest.CaptureFixture[st
     run = tmp_path / "run"
     run.mkdir()
     (run / "model.npz").write_bytes(b"\x00" * 64)
-    status, _, err = _run(["evaluate", str(run)], capsys)
+    status, _, err = run_cli(["evaluate", str(run)], capsys)
     assert status == 2 and "no config.json" in err
     (run / "config.json").write_text(json.dumps({"format": tr.RUN_FORMAT, "model": "mlp"}))
-    status, _, err = _run(["evaluate", str(run)], capsys)
+    status, _, err = run_cli(["evaluate", str(run)], capsys)
     assert status == 2 and "model.npz" in err and "not an .npz archive" in err
     (run / "config.json").write_text("{not json")
-    status, _, err = _run(["evaluate", str(run)], capsys)
+    status, _, err = run_cli(["evaluate", str(run)], capsys)
     assert status == 2 and "config.json" in err
     assert len(err.strip().splitlines()) == 1
 
