@@ -334,10 +334,10 @@ class Tensor(TensorBase):
         if backend.on_device(self.data):
             shape.check_device_index(idx, self.shape, "setitem")
         v = raw(value)
-        try:
+        if backend.is_array(v) and backend.device_of(v) != backend.device_of(self.data):
             # NumPy would read a one-element GPU value through float(): a hidden transfer
-            if backend.is_array(v) and backend.device_of(v) != backend.device_of(self.data):
-                raise TypeError("devices differ")
+            raise in_place.error("setitem", self, value, TypeError("devices differ"), idx)
+        try:
             self.data[idx] = v
         except (ValueError, TypeError) as exc:
             raise in_place.error("setitem", self, value, exc, idx) from None
